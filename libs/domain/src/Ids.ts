@@ -1,0 +1,53 @@
+/**
+ * Branded identifiers. A brand stops one kind of id being passed where another is expected
+ * (an occurrence number where a URN belongs), which matters when a wrong id means a wrong school.
+ */
+import { Schema } from "effect"
+
+/** The police occurrence (incident) reference, e.g. Niche's occurrence number. */
+export const OccurrenceRef = Schema.NonEmptyTrimmedString.pipe(
+  Schema.maxLength(64),
+  Schema.brand("OccurrenceRef"),
+  Schema.annotations({ description: "Police occurrence reference (e.g. Niche occurrence number)" })
+)
+export type OccurrenceRef = typeof OccurrenceRef.Type
+
+/** A DfE Unique Reference Number: six digits, issued through GIAS. */
+export const Urn = Schema.String.pipe(
+  Schema.pattern(/^\d{6}$/, { message: () => "a URN is six digits" }),
+  Schema.brand("Urn"),
+  Schema.annotations({ description: "DfE Unique Reference Number of a school or college", examples: ["123456" as never] })
+)
+export type Urn = typeof Urn.Type
+
+/** The source system's own reference for a person on an occurrence. */
+export const PersonRef = Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64), Schema.brand("PersonRef"))
+export type PersonRef = typeof PersonRef.Type
+
+/** Id of a source plugin, e.g. `niche-rms`. */
+export const SourceId = Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9-]{1,39}$/), Schema.brand("SourceId"))
+export type SourceId = typeof SourceId.Type
+
+/** Id of a channel plugin, e.g. `secure-email`. */
+export const ChannelId = Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9-]{1,39}$/), Schema.brand("ChannelId"))
+export type ChannelId = typeof ChannelId.Type
+
+/** Id of an Information Sharing Agreement, e.g. `tvp-schools`. */
+export const AgreementId = Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9-]{1,63}$/), Schema.brand("AgreementId"))
+export type AgreementId = typeof AgreementId.Type
+
+/**
+ * The gateway's own opaque reference for a notification, printed in email subjects and file
+ * names. It is derived from the idempotency key by a one-way hash so that it reveals nothing
+ * (not the occurrence number) and stays the same on every re-send.
+ */
+export const GatewayRef = Schema.String.pipe(
+  Schema.pattern(/^EG-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$/),
+  Schema.brand("GatewayRef"),
+  Schema.annotations({ description: "Opaque gateway reference of a notification", examples: ["EG-1A2B-3C4D-5E6F" as never] })
+)
+export type GatewayRef = typeof GatewayRef.Type
+
+/** Stable key of a notification: (force, occurrence, recipient, version). */
+export const IdempotencyKey = Schema.NonEmptyString.pipe(Schema.brand("IdempotencyKey"))
+export type IdempotencyKey = typeof IdempotencyKey.Type

@@ -1,0 +1,24 @@
+/**
+ * The contract of a source plugin: a pure decoder from one force record system's export to
+ * domain Incidents (DESIGN.md §3). It never touches the network or the database, never throws
+ * on bad input, and is a pure function of its input: the same feed always yields the same
+ * incidents and rejections, in the same order.
+ */
+import type { Ids, Incident, Rejection } from "@encompass/domain"
+import { Context } from "effect"
+import type { Stream } from "effect"
+import type { FeedReadError, RawFeed } from "./RawFeed.js"
+
+/** What decoding yields for each record: an incident, or a rejection naming record and field. */
+export type Decoded = Incident.Incident | Rejection.Rejection
+
+export interface SourcePlugin {
+  readonly id: Ids.SourceId
+  /** The record system this source reads, e.g. `Niche RMS`. */
+  readonly system: string
+  readonly decode: (feed: RawFeed) => Stream.Stream<Decoded, FeedReadError>
+}
+
+export const SourcePlugin = Context.GenericTag<SourcePlugin>("@encompass/plugin-sdk/SourcePlugin")
+
+export const isRejection = (decoded: Decoded): decoded is Rejection.Rejection => decoded._tag === "Rejection"
