@@ -38,8 +38,8 @@ export type AgreementId = typeof AgreementId.Type
 
 /**
  * The gateway's own opaque reference for a notification, printed in email subjects and file
- * names. It is derived from the idempotency key by a one-way hash so that it reveals nothing
- * (not the occurrence number) and stays the same on every re-send.
+ * names. It is random, so it reveals nothing (not the occurrence number); it is stored with the
+ * notification, so every re-send of that notification carries the same one.
  */
 export const GatewayRef = Schema.String.pipe(
   Schema.pattern(/^EG-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$/),

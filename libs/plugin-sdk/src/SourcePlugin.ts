@@ -12,10 +12,19 @@ import type { FeedReadError, RawFeed } from "./RawFeed.js"
 /** What decoding yields for each record: an incident, or a rejection naming record and field. */
 export type Decoded = Incident.Incident | Rejection.Rejection
 
+/** Fields of the domain Incident and Child that the gateway may need to name in a rejection. */
+export type DomainField = "education" | "version" | "occurrence" | "presence" | "dateOfBirth"
+
 export interface SourcePlugin {
   readonly id: Ids.SourceId
   /** The record system this source reads, e.g. `Niche RMS`. */
   readonly system: string
+  /**
+   * The source's own name for a field of the domain Child or Incident (`education` →
+   * `school_urn`), so that a rejection the gateway raises after decoding — an unknown URN —
+   * names the field as the force's export calls it.
+   */
+  readonly fieldName: (field: DomainField) => string
   readonly decode: (feed: RawFeed) => Stream.Stream<Decoded, FeedReadError>
 }
 

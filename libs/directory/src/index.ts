@@ -1,0 +1,2 @@
+export * as Directory from "./Directory.js"
+export * as DirectoryError from "./DirectoryError.js"

@@ -1,0 +1,8 @@
+export * as Agreement from "./Agreement.js"
+export * as AgreementError from "./AgreementError.js"
+export * as Authorization from "./Authorization.js"
+export * as AuthorizationError from "./AuthorizationError.js"
+export * as Deadline from "./Deadline.js"
+export * as Eligibility from "./Eligibility.js"
+export * as Minimise from "./Minimise.js"
+export * as Policy from "./Policy.js"

@@ -1,0 +1,21 @@
+/**
+ * Which agreement field each payload key carries. Keys not listed are not fields at all and are
+ * never allowed; the envelope keys carry no personal data (Notification.NotificationPayload).
+ */
+import type { Decision } from "@encompass/domain"
+
+export const envelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "children"])
+
+export const incidentFields: Readonly<Record<string, Decision.FieldName>> = {
+  occurrenceNumber: "occurrenceNumber",
+  incidentDateTime: "incidentDateTime",
+  incidentAddress: "incidentAddress"
+}
+
+export const childFields: Readonly<Record<string, Decision.FieldName>> = {
+  name: "childName",
+  age: "age",
+  dateOfBirth: "dateOfBirth",
+  homeAddress: "homeAddress",
+  presence: "presence"
+}

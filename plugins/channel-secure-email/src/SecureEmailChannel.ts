@@ -1,0 +1,101 @@
+/**
+ * The secure-email channel: one email per notification to the setting's generic monitored
+ * address (TVP ISA 4.3a), over TLS, carrying no personal data itself, with the notification as
+ * an OpenPGP attachment encrypted with the password the force previously supplied to the
+ * recipient (TVP ISA 4.3c, 4.4).
+ */
+import { Ids } from "@encompass/domain"
+import type { AuthorizedNotification, Recipient } from "@encompass/domain"
+import { ChannelPlugin } from "@encompass/plugin-sdk"
+import { DateTime, Effect, Layer, Redacted } from "effect"
+import type { Scope } from "effect"
+import { createTransport } from "nodemailer"
+import { encryptPayload } from "./internal/encrypt.js"
+import * as Message from "./internal/message.js"
+import { poolOptions, toDeliveryError } from "./internal/transport.js"
+import { SecureEmailConfig } from "./SecureEmailConfig.js"
+
+export const id: Ids.ChannelId = Ids.ChannelId.make("secure-email")
+
+export const manifest = {
+  id,
+  kind: "channel",
+  version: "0.1.0",
+  description: "OpenPGP password-encrypted notification attached to an email sent over SMTP with TLS required",
+  config: SecureEmailConfig,
+  capabilities: {
+    batching: false,
+    acknowledgement: false,
+    /** A re-send carries the same Message-ID, `<reference.vN@domain>`. */
+    idempotentResend: true
+  }
+} as const
+
+const invalidConfig = (detail: string) => new ChannelPlugin.DeliveryError({ channel: id, reason: "InvalidConfig", detail })
+
+/**
+ * Builds the channel on a pooled transporter that is closed when the scope closes. Nothing
+ * connects until the first `check` or `deliver`.
+ */
+export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.ChannelPlugin, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const transporter = yield* Effect.acquireRelease(
+      Effect.sync(() => createTransport(poolOptions(config))),
+      (transporter) => Effect.sync(() => transporter.close())
+    )
+    // The iterated S2K hashes a fresh 16 MiB buffer synchronously on the event loop (~13 ms):
+    // running several at once only multiplies memory, so encryptions take turns.
+    const encryption = yield* Effect.makeSemaphore(1)
+    const secrets = config.auth === undefined ? [] : [Redacted.value(config.auth.pass)]
+
+    const passwordFor = (recipient: Recipient.Recipient): Effect.Effect<Redacted.Redacted<string>, ChannelPlugin.DeliveryError> => {
+      const password = recipient._tag === "Setting" ? config.passwords[recipient.urn] : config.eheTeamPassword
+      return password === undefined
+        ? Effect.fail(invalidConfig(`no attachment password is configured for recipient ${recipient._tag === "Setting" ? `URN ${recipient.urn}` : "EHE team"}`))
+        : Effect.succeed(password)
+    }
+
+    const check: Effect.Effect<void, ChannelPlugin.DeliveryError> = Effect.tryPromise({
+      try: () => transporter.verify(),
+      catch: (cause) => toDeliveryError(cause, secrets)
+    })
+
+    const deliver = (
+      authorized: AuthorizedNotification.AuthorizedNotification
+    ): Effect.Effect<ChannelPlugin.Receipt, ChannelPlugin.DeliveryError> =>
+      Effect.gen(function*() {
+        const notification = authorized.notification
+        if (notification.route.channel !== id) {
+          return yield* invalidConfig(`notification is routed to channel ${notification.route.channel}, not ${id}`)
+        }
+        const password = yield* passwordFor(notification.recipient)
+        const armored = yield* encryption.withPermits(1)(
+          encryptPayload(notification.payload, password, Message.payloadName(notification.reference, notification.version))
+        )
+        const info = yield* Effect.tryPromise({
+          try: (signal) => transporter.sendMail({ ...Message.build(notification, armored, config), signal }),
+          catch: (cause) => toDeliveryError(cause, secrets)
+        })
+        // A configured address the relay refuses is a directory error a person must fix, even if
+        // another address took the message; a re-send keeps the Message-ID, so it is recognisable.
+        if (info.rejected.length > 0) {
+          return yield* new ChannelPlugin.DeliveryError({
+            channel: id,
+            reason: "Rejected",
+            detail: `the relay refused ${info.rejected.length} of ${notification.route.addresses.length} addresses`
+          })
+        }
+        return new ChannelPlugin.Receipt({
+          channel: id,
+          remoteId: info.messageId,
+          acceptedAt: yield* DateTime.now,
+          response: info.response
+        })
+      })
+
+    return { id, check, deliver }
+  })
+
+/** The channel as the contract's service; hoist it into one constant (one layer, one pool). */
+export const layer = (config: SecureEmailConfig): Layer.Layer<ChannelPlugin.ChannelPlugin> =>
+  Layer.scoped(ChannelPlugin.ChannelPlugin, make(config))

@@ -1,0 +1,2 @@
+export * as SecureEmailChannel from "./SecureEmailChannel.js"
+export * as SecureEmailConfig from "./SecureEmailConfig.js"

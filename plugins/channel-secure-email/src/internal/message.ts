@@ -1,0 +1,61 @@
+/**
+ * The email around the encrypted attachment. Subject and body are built only from the opaque
+ * gateway reference, the version and the channel's configuration, never from the payload: there
+ * is no personal data or occurrence number to leak (DESIGN.md §6).
+ */
+import type { Ids, Notification } from "@encompass/domain"
+import type { SendMailOptions } from "nodemailer"
+import type { SecureEmailConfig } from "../SecureEmailConfig.js"
+
+export const subject = (reference: Ids.GatewayRef): string => `Operation Encompass notification — reference ${reference}`
+
+/** The same reference and version always give the same Message-ID, so a re-send is recognisably the same message. */
+export const messageId = (reference: Ids.GatewayRef, version: number, domain: string): string =>
+  `<${reference}.v${version}@${domain}>`
+
+/** Name of the JSON file inside the OpenPGP message: what `gpg --decrypt` writes out. */
+export const payloadName = (reference: Ids.GatewayRef, version: number): string => `encompass-${reference}-v${version}.json`
+
+export const attachmentName = (reference: Ids.GatewayRef, version: number): string => `${payloadName(reference, version)}.asc`
+
+const paragraphs = (notification: Notification.Notification, config: SecureEmailConfig): ReadonlyArray<string> => [
+  `An Operation Encompass notification from ${config.senderName} is attached to this email as an encrypted file, ${attachmentName(notification.reference, notification.version)}. Reference: ${notification.reference}.`,
+  ...(notification.version > 1
+    ? [`This is version ${notification.version} of the notification: it corrects and replaces any earlier version with the same reference.`]
+    : []),
+  "Office staff: please forward this email, with its attachment, promptly to your Designated Safeguarding Lead.",
+  `Designated Safeguarding Lead: open the attachment with the password ${config.senderName} previously supplied to your school or college. It is an OpenPGP-encrypted file; open it with GnuPG or Gpg4win (Kleopatra), for example: gpg --decrypt ${attachmentName(notification.reference, notification.version)}`,
+  "Do not print this notification. Keep it secure and delete it when it is no longer needed.",
+  "Do not approach or contact the parents or carers about this notification.",
+  `Questions about this notification: contact ${config.contact}, quoting reference ${notification.reference}.`,
+  "This email itself contains no personal information."
+]
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c] ?? c)
+
+/** The message for nodemailer; the caller adds the transport-level parts (abort signal). */
+export const build = (
+  notification: Notification.Notification,
+  armored: string,
+  config: SecureEmailConfig
+): SendMailOptions => {
+  const body = paragraphs(notification, config)
+  return {
+    from: config.from,
+    to: [...notification.route.addresses],
+    subject: subject(notification.reference),
+    messageId: messageId(notification.reference, notification.version, config.messageIdDomain),
+    text: `${body.join("\n\n")}\n`,
+    html: body.map((p) => `<p>${escapeHtml(p)}</p>`).join("\n"),
+    attachments: [
+      {
+        filename: attachmentName(notification.reference, notification.version),
+        content: armored,
+        // Not application/pgp-encrypted: that type names the control part of PGP/MIME (RFC 3156),
+        // and mail clients that act on it would mistake this plain file attachment for one.
+        contentType: "application/octet-stream"
+      }
+    ]
+  }
+}

@@ -1,0 +1,74 @@
+import { ChannelPlugin } from "@encompass/plugin-sdk"
+import { Redacted } from "effect"
+import type { NodemailerError, SMTPPoolOptions } from "nodemailer"
+import type { SecureEmailConfig } from "../SecureEmailConfig.js"
+
+/** Pooled SMTP options. TLS is never optional and nodemailer never logs or touches the filesystem. */
+export const poolOptions = (config: SecureEmailConfig): SMTPPoolOptions & { pool: true } => ({
+  pool: true,
+  maxConnections: config.maxConnections,
+  // One deliver is one attempt: the core owns retries, so the pool must not requeue on its own.
+  maxRequeues: 0,
+  host: config.host,
+  port: config.port,
+  secure: config.secure,
+  requireTLS: true,
+  tls: {
+    minVersion: "TLSv1.2",
+    rejectUnauthorized: config.rejectUnauthorized,
+    ...(config.ca === undefined ? {} : { ca: config.ca })
+  },
+  ...(config.auth === undefined ? {} : { auth: { user: config.auth.user, pass: Redacted.value(config.auth.pass) } }),
+  connectionTimeout: config.connectionTimeoutMs,
+  greetingTimeout: config.greetingTimeoutMs,
+  socketTimeout: config.socketTimeoutMs,
+  logger: false,
+  debug: false,
+  disableFileAccess: true,
+  disableUrlAccess: true
+})
+
+const EMAIL = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+/g
+
+/** Server text may quote addresses (`550 <dsl@school.example> unknown`); secrets are removed in case a server echoes one. */
+export const redact = (text: string, secrets: ReadonlyArray<string>): string =>
+  secrets
+    .filter((secret) => secret.length > 0)
+    .reduce((acc, secret) => acc.split(secret).join("[redacted]"), text)
+    .replace(EMAIL, "[address]")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 300)
+
+const isNodemailerError = (u: unknown): u is NodemailerError => u instanceof Error
+
+/**
+ * Maps a nodemailer failure to the contract's error. `reason` decides retrying: a 4xx reply or
+ * a broken connection is worth another attempt, a 5xx reply or failed login needs a person.
+ */
+export const toDeliveryError = (cause: unknown, secrets: ReadonlyArray<string>): ChannelPlugin.DeliveryError => {
+  const fail = (reason: ChannelPlugin.DeliveryError["reason"], detail: string) =>
+    new ChannelPlugin.DeliveryError({ channel: "secure-email", reason, detail: redact(detail, secrets) })
+  if (!isNodemailerError(cause)) return fail("Transport", "unexpected failure from the SMTP client")
+  const { code, responseCode } = cause
+  const said = `${code ?? "error"}: ${cause.response ?? cause.message}`
+  const transient = responseCode !== undefined && responseCode >= 400 && responseCode < 500
+  switch (code) {
+    case "ETIMEDOUT":
+      return fail("Timeout", said)
+    case "ETLS":
+    case "EREQUIRETLS":
+      return fail("Transport", `TLS is required but could not be set up (the server did not offer STARTTLS, or the handshake failed): ${said}`)
+    case "EAUTH":
+    case "ENOAUTH":
+      return fail(transient ? "Transport" : "Auth", said)
+    case "ECONFIG":
+      return fail("InvalidConfig", said)
+  }
+  // 530: the relay wants a login the configuration does not give.
+  if (responseCode === 530) return fail("Auth", said)
+  // 503 (bad sequence of commands) is a session fault, not a verdict on the message.
+  if (responseCode !== undefined && responseCode >= 500 && responseCode !== 503) return fail("Rejected", said)
+  if (code === "EENVELOPE" && responseCode === undefined) return fail("InvalidConfig", said)
+  return fail("Transport", said)
+}

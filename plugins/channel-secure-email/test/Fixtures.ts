@@ -1,0 +1,83 @@
+/**
+ * A notification full of distinctive personal data, so a test can search a sent email for any
+ * trace of it, and the channel configuration pointing at a local sink.
+ */
+import { Notification } from "@encompass/domain"
+import { mint } from "@encompass/domain/Authority"
+import { Redacted, Schema } from "effect"
+import { SecureEmailConfig } from "../src/index.js"
+import { caPem } from "./SmtpSink.js"
+
+export const urn = "123456"
+export const password = "lantern-orchard-velvet-42"
+export const addresses = ["office@st-aldhelms.sch.example", "safeguarding@st-aldhelms.sch.example"] as const
+
+/** Strings of the payload that must never appear outside the encrypted attachment. */
+export const personalData = [
+  "Zephyrine",
+  "Quillfeather",
+  "Barnaby",
+  "Thistlewood",
+  "17 Marigold Crescent",
+  "Wallingford",
+  "OX10 9QZ",
+  "Old Tannery Lane",
+  "2016-03-29",
+  "2025-11-14T21:40",
+  "43TV0099187",
+  "St Aldhelm"
+] as const
+
+export const notification = (options: { readonly version?: number; readonly urn?: string } = {}) =>
+  Schema.decodeUnknownSync(Notification.Notification)({
+    key: `tvp:43TV0099187:setting:${options.urn ?? urn}:v${options.version ?? 1}`,
+    reference: "EG-1A2B-3C4D-5E6F",
+    occurrence: "43TV0099187",
+    version: options.version ?? 1,
+    recipient: { _tag: "Setting", urn: options.urn ?? urn },
+    route: { channel: "secure-email", addresses },
+    agreement: "tvp-schools",
+    children: ["P-1", "P-2"],
+    deadline: "2025-11-17T08:30:00Z",
+    payload: {
+      type: "operation-encompass/domestic-abuse",
+      reference: "EG-1A2B-3C4D-5E6F",
+      version: options.version ?? 1,
+      setting: { urn: options.urn ?? urn, name: "St Aldhelm's Primary School" },
+      occurrenceNumber: "43TV0099187",
+      incidentDateTime: "2025-11-14T21:40:00+00:00",
+      incidentAddress: { lines: "Flat 2, Old Tannery Lane, Wallingford", postcode: "OX10 8BB" },
+      children: [
+        {
+          name: { givenName: "Zephyrine", familyName: "Quillfeather" },
+          age: 9,
+          dateOfBirth: "2016-03-29",
+          homeAddress: { lines: "17 Marigold Crescent, Wallingford", postcode: "OX10 9QZ" },
+          presence: "present"
+        },
+        {
+          name: { givenName: "Barnaby", familyName: "Thistlewood" },
+          age: 7,
+          presence: "witness"
+        }
+      ]
+    }
+  })
+
+export const authorized = (options: { readonly version?: number; readonly urn?: string } = {}) => mint(notification(options))
+
+export const config = (
+  port: number,
+  overrides: Partial<ConstructorParameters<typeof SecureEmailConfig.SecureEmailConfig>[0]> = {}
+) =>
+  new SecureEmailConfig.SecureEmailConfig({
+    host: "127.0.0.1",
+    port,
+    ca: caPem,
+    from: "Thames Valley Police Operation Encompass <encompass@thamesvalley.police.example>",
+    messageIdDomain: "thamesvalley.police.example",
+    senderName: "Thames Valley Police",
+    contact: "Encompass@thamesvalley.police.example",
+    passwords: { [urn]: Redacted.make(password) },
+    ...overrides
+  })
