@@ -1,0 +1,2 @@
+export * as AuditEvent from "./AuditEvent.js"
+export * as AuditLog from "./AuditLog.js"

@@ -1,0 +1,201 @@
+import { expect, layer } from "@effect/vitest"
+import { Sql } from "@encompass/store"
+import { Chunk, Effect, FastCheck as fc, Layer, Stream } from "effect"
+import { AuditEvent, AuditLog } from "../src/index.js"
+import { canonicalJson, hash } from "../src/internal/chain.js"
+
+const TestLayer = AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest))
+
+const zeros = "0".repeat(64)
+
+/** Runs raw SQL past the append-only trigger, as an attacker with table rights could. */
+const tamper = (statement: string) =>
+  Effect.flatMap(Sql.Sql, (sql) =>
+    sql.use((s) =>
+      s.unsafe(`ALTER TABLE audit_event DISABLE TRIGGER USER; ${statement}; ALTER TABLE audit_event ENABLE TRIGGER USER`)
+    ))
+
+const reset = tamper(`DELETE FROM audit_event; UPDATE audit_head SET seq = 0, hash = '${zeros}'`)
+
+const appendMany = (n: number) =>
+  Effect.flatMap(AuditLog.AuditLog, (log) =>
+    Effect.forEach(Array.from({ length: n }, (_, i) => i + 1), (i) =>
+      log.append({
+        stage: i % 2 === 0 ? "decided" : "received",
+        subject: `occurrence:niche-rms/OC-${i}`,
+        detail: { rule: "child-present-or-witness", clause: "TVP ISA 3", attempt: i, tags: ["a", "b"], nested: { z: 1, a: null } }
+      })))
+
+const verify = Effect.flatMap(AuditLog.AuditLog, (log) => log.verify)
+
+layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
+  it.effect("an empty chain verifies with the genesis hash", () =>
+    Effect.gen(function*() {
+      yield* reset
+      expect(yield* verify).toEqual(new AuditLog.Intact({ count: 0, seq: 0, hash: zeros }))
+    }))
+
+  it.effect("1 000 appended events form a gapless chain that verifies", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const events = yield* appendMany(1000)
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1))
+      expect(events[0]?.prevHash).toBe(zeros)
+      events.slice(1).forEach((event, i) => expect(event.prevHash).toBe(events[i]?.hash))
+      expect(yield* verify).toEqual(new AuditLog.Intact({ count: 1000, seq: 1000, hash: events[999]?.hash ?? "" }))
+    }))
+
+  it.effect("an appended event is returned as stored", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const log = yield* AuditLog.AuditLog
+      const appended = yield* log.append({ stage: "queued", subject: "notification:EG-1A2B-3C4D-5E6F", detail: { b: 2, a: [1, { d: true, c: "x" }] } })
+      const stored = yield* Stream.runCollect(log.events())
+      expect(Chunk.toReadonlyArray(stored)).toEqual([appended])
+      expect(appended.hash).toBe(hash({
+        seq: 1,
+        at: new Date(appended.at.epochMillis).toISOString(),
+        stage: "queued",
+        subject: "notification:EG-1A2B-3C4D-5E6F",
+        detail: `{"a":[1,{"c":"x","d":true}],"b":2}`,
+        prevHash: zeros
+      }))
+    }))
+
+  it.effect("the table refuses UPDATE and DELETE from the application", () =>
+    Effect.gen(function*() {
+      const sql = yield* Sql.Sql
+      yield* reset
+      yield* appendMany(1)
+      const update = yield* Effect.flip(sql.query`UPDATE audit_event SET subject = 'x'`)
+      const remove = yield* Effect.flip(sql.query`DELETE FROM audit_event`)
+      expect([update.reason, remove.reason]).toEqual(["Constraint", "Constraint"])
+      expect(update.detail).toBe("audit_event is append-only")
+    }))
+
+  it.effect("an edited detail, stage or subject is named by its seq", () =>
+    Effect.gen(function*() {
+      for (const [column, value] of [["detail", `'{"rule":"other"}'`], ["stage", `'withheld'`], ["subject", `'occurrence:x'`]] as const) {
+        yield* reset
+        yield* appendMany(10)
+        yield* tamper(`UPDATE audit_event SET ${column} = ${value} WHERE seq = 4`)
+        const report = yield* verify
+        expect(report).toMatchObject({ _tag: "Broken", seq: 4, problem: "edited", verified: 3 })
+        if (column !== "stage") expect(report).toMatchObject({ stage: "decided" })
+        if (column !== "subject") expect(report).toMatchObject({ subject: "occurrence:niche-rms/OC-4" })
+      }
+    }))
+
+  it.effect("an event rewritten with a recomputed hash is caught by its successor's link", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const [target] = (yield* appendMany(10)).slice(5)
+      if (target === undefined) return expect.unreachable()
+      const forged = hash({
+        seq: target.seq,
+        at: new Date(target.at.epochMillis).toISOString(),
+        stage: target.stage,
+        subject: target.subject,
+        detail: canonicalJson({ ...target.detail, clause: "none" }),
+        prevHash: target.prevHash
+      })
+      yield* tamper(
+        `UPDATE audit_event SET detail = detail || '{"clause":"none"}', hash = '${forged}' WHERE seq = ${target.seq}`
+      )
+      expect(yield* verify).toMatchObject({ _tag: "Broken", seq: 6, problem: "edited", subject: "occurrence:niche-rms/OC-6", verified: 5 })
+    }))
+
+  it.effect("a deleted middle event is reported missing at its seq", () =>
+    Effect.gen(function*() {
+      yield* reset
+      yield* appendMany(10)
+      yield* tamper(`DELETE FROM audit_event WHERE seq = 5`)
+      expect(yield* verify).toEqual(
+        new AuditLog.Broken({ seq: 5, problem: "missing", stage: "decided", subject: "occurrence:niche-rms/OC-6", verified: 4 })
+      )
+    }))
+
+  it.effect("deleting the newest events is a head mismatch", () =>
+    Effect.gen(function*() {
+      yield* reset
+      yield* appendMany(10)
+      yield* tamper(`DELETE FROM audit_event WHERE seq >= 9`)
+      expect(yield* verify).toEqual(
+        new AuditLog.Broken({ seq: 9, problem: "head-mismatch", stage: "decided", subject: "occurrence:niche-rms/OC-8", verified: 8 })
+      )
+      yield* tamper(`DELETE FROM audit_event`)
+      expect(yield* verify).toEqual(new AuditLog.Broken({ seq: 1, problem: "head-mismatch", verified: 0 }))
+    }))
+
+  it.effect("an altered or deleted head is a head mismatch", () =>
+    Effect.gen(function*() {
+      yield* reset
+      yield* appendMany(3)
+      yield* tamper(`UPDATE audit_head SET hash = '${"f".repeat(64)}'`)
+      expect(yield* verify).toMatchObject({ _tag: "Broken", seq: 3, problem: "head-mismatch" })
+      yield* tamper(`DELETE FROM audit_head`)
+      const report = yield* verify
+      expect(report).toMatchObject({ _tag: "Broken", seq: 3, problem: "head-mismatch", verified: 3 })
+      expect(report._tag === "Broken" && report.message).toContain("newest events deleted or head altered")
+      yield* tamper(`INSERT INTO audit_head (seq, hash) SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1`)
+      expect(yield* verify).toMatchObject({ _tag: "Intact", count: 3 })
+    }))
+
+  it.effect("an append joins the caller's transaction, and a rollback leaves no gap", () =>
+    Effect.gen(function*() {
+      const sql = yield* Sql.Sql
+      const log = yield* AuditLog.AuditLog
+      yield* reset
+      yield* appendMany(2)
+      const seenInside = yield* Effect.flip(sql.transaction(
+        log.append({ stage: "decided", subject: "occurrence:rolled-back" }).pipe(
+          Effect.zipRight(sql.query<{ n: number }>`SELECT count(*)::int AS n FROM audit_event`),
+          Effect.flatMap((rows) => Effect.fail(rows[0]?.n))
+        )
+      ))
+      expect(seenInside).toBe(3)
+      const next = yield* log.append({ stage: "decided", subject: "occurrence:kept" })
+      expect(next.seq).toBe(3)
+      expect(yield* verify).toMatchObject({ _tag: "Intact", count: 3 })
+    }))
+
+  it.effect("concurrent appends from several fibers stay linear", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const log = yield* AuditLog.AuditLog
+      const appended = yield* Effect.all(
+        Array.from({ length: 8 }, (_, fiber) =>
+          Effect.forEach(Array.from({ length: 25 }, (_, i) => i), (i) =>
+            log.append({ stage: "attempted", subject: `notification:${fiber}-${i}` }))),
+        { concurrency: "unbounded" }
+      )
+      const seqs = appended.flat().map((e) => e.seq).sort((a, b) => a - b)
+      expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
+      expect(yield* verify).toMatchObject({ _tag: "Intact", count: 200 })
+    }))
+
+  it.effect("events are listed by subject prefix, with LIKE wildcards taken literally", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const log = yield* AuditLog.AuditLog
+      for (const subject of ["feed:1", "feed:10", "feed_%", "notification:1"]) yield* log.append({ stage: "received", subject })
+      const subjects = (prefix: string) =>
+        Stream.runCollect(log.events({ subjectPrefix: prefix })).pipe(Effect.map(Chunk.map((e) => e.subject)), Effect.map(Chunk.toReadonlyArray))
+      expect(yield* subjects("feed:1")).toEqual(["feed:1", "feed:10"])
+      expect(yield* subjects("feed_")).toEqual(["feed_%"])
+      expect(yield* subjects("")).toHaveLength(4)
+    }))
+
+  it.effect.prop(
+    "any JSON detail survives jsonb and still verifies",
+    [fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }))],
+    ([detail]) =>
+      Effect.gen(function*() {
+        const log = yield* AuditLog.AuditLog
+        const event = yield* log.append({ stage: "decided", subject: "property", detail: detail as AuditEvent.Detail })
+        expect(canonicalJson(event.detail)).toBe(canonicalJson(detail))
+        expect(yield* verify).toMatchObject({ _tag: "Intact" })
+      }),
+    { fastCheck: { numRuns: 50 } }
+  )
+})

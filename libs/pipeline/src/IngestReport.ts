@@ -1,0 +1,40 @@
+/**
+ * What one ingest did, for the operator's summary. It carries ids, outcomes and reasons only:
+ * never names, dates of birth or addresses.
+ */
+import type { Decision } from "@encompass/domain"
+
+export interface RejectedRecord {
+  readonly locator: string
+  readonly field: string | undefined
+  readonly reason: string
+  readonly occurrence: string | undefined
+}
+
+export interface DecisionLine {
+  readonly occurrence: string
+  readonly child: string
+  readonly recipient: string
+  readonly outcome: Decision.Outcome
+  readonly rule: string
+  readonly clause: string
+  readonly rationale: string
+}
+
+export interface DeliveryLine {
+  readonly reference: string
+  readonly recipient: string
+  readonly outcome: "delivered" | "retry" | "dead"
+  readonly detail: string
+}
+
+export interface IngestReport {
+  readonly feed: { readonly id: number; readonly name: string; readonly sha256: string; readonly repeat: boolean }
+  readonly incidents: number
+  /** Incidents already recorded at the same version (a feed or record received again). */
+  readonly repeats: number
+  readonly rejected: ReadonlyArray<RejectedRecord>
+  readonly decisions: ReadonlyArray<DecisionLine>
+  readonly notificationsCreated: number
+  readonly deliveries: ReadonlyArray<DeliveryLine>
+}

@@ -1,0 +1,108 @@
+/** Fakes and data for the pipeline's tests: an in-memory source and a recording channel. */
+import { Directory } from "@encompass/directory"
+import type { AuthorizedNotification } from "@encompass/domain"
+import { Ids, Incident, Setting } from "@encompass/domain"
+import { Agreement } from "@encompass/isa-policy"
+import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
+import type { RawFeed } from "@encompass/plugin-sdk"
+import { DateTime, Effect, Either, Layer, Ref, Schema, Stream } from "effect"
+import * as fs from "node:fs"
+import { createRequire } from "node:module"
+
+export const tvp = Either.getOrThrow(
+  Agreement.parse(
+    fs.readFileSync(createRequire(import.meta.url).resolve("@encompass/isa-policy/agreements/tvp-schools.yaml"), "utf8")
+  )
+)
+
+const setting = (urn: string, name: string, signedUp = true) =>
+  Schema.decodeUnknownSync(Setting.Setting)({
+    urn,
+    name,
+    kind: "school",
+    signedUp,
+    contacts: [`dsl@${urn}.sch.example`],
+    channel: "secure-email"
+  })
+
+export const directory = Either.getOrThrow(
+  Directory.fromSettings([setting("100001", "Kennet Meadow Primary"), setting("100002", "Chiltern Beech Primary"), setting("100007", "Cherwell Fields", false)])
+)
+
+export const source = Ids.SourceId.make("niche-rms")
+
+interface ChildSpec {
+  readonly ref: string
+  readonly urn: string
+  readonly presence?: "present" | "witness" | "not-present"
+  readonly line: number
+}
+
+/** A domestic incident on Friday 20 Nov 2026, 21:00 London time, with the given children. */
+export const incident = (occurrence: string, children: ReadonlyArray<ChildSpec>, overrides: { version?: number; address?: string } = {}) =>
+  Schema.decodeUnknownSync(Incident.Incident)({
+    _tag: "Incident",
+    source,
+    occurrence,
+    version: overrides.version ?? 1,
+    category: "domestic",
+    occurredAt: "2026-11-20T21:00:00Z",
+    address: { lines: overrides.address ?? "12 Example Road, Reading", postcode: "RG1 1AA" },
+    children: children.map((c) => ({
+      ref: c.ref,
+      person: { givenName: `Given${c.ref}`, familyName: "Family", dateOfBirth: "2016-05-01" },
+      homeAddress: { lines: "12 Example Road, Reading", postcode: "RG1 1AA" },
+      presence: c.presence ?? "present",
+      education: [{ _tag: "Setting", urn: c.urn }],
+      riskGrading: "high",
+      sensitive: false,
+      locator: `line ${c.line}`
+    }))
+  })
+
+/** A source that yields exactly the given items for any feed; the feed's bytes are its name. */
+export const sourceOf = (items: ReadonlyArray<SourcePlugin.Decoded>): SourcePlugin.SourcePlugin => ({
+  id: source,
+  system: "test",
+  fieldName: (field) => (field === "education" ? "school_urn" : field),
+  decode: () => Stream.fromIterable(items)
+})
+
+export const feed = (name: string): RawFeed.RawFeed => ({
+  source,
+  name,
+  content: Stream.succeed(new TextEncoder().encode(name))
+})
+
+export type ChannelBehaviour = "accept" | "transport-error" | "reject"
+
+/** A channel that records what it was given, or fails as told. */
+export const recordingChannel = Effect.gen(function*() {
+  const delivered = yield* Ref.make<ReadonlyArray<AuthorizedNotification.AuthorizedNotification>>([])
+  const behaviour = yield* Ref.make<ChannelBehaviour>("accept")
+  const plugin: ChannelPlugin.ChannelPlugin = {
+    id: Ids.ChannelId.make("secure-email"),
+    check: Effect.void,
+    deliver: (authorized) =>
+      Effect.flatMap(Ref.get(behaviour), (b) => {
+        if (b === "transport-error") {
+          return Effect.fail(new ChannelPlugin.DeliveryError({ channel: "secure-email", reason: "Transport", detail: "451 try later" }))
+        }
+        if (b === "reject") {
+          return Effect.fail(new ChannelPlugin.DeliveryError({ channel: "secure-email", reason: "Rejected", detail: "550 no such mailbox" }))
+        }
+        return Effect.as(
+          Ref.update(delivered, (all) => [...all, authorized]),
+          new ChannelPlugin.Receipt({
+            channel: "secure-email",
+            remoteId: `<${authorized.notification.reference}@test>`,
+            acceptedAt: DateTime.unsafeNow(),
+            response: "250 OK"
+          })
+        )
+      })
+  }
+  return { plugin, delivered, behaviour }
+})
+
+export const directoryLayer = Layer.succeed(Directory.Directory, directory)

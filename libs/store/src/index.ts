@@ -1,0 +1,3 @@
+export * as Migrator from "./Migrator.js"
+export * as Sql from "./Sql.js"
+export * as SqlError from "./SqlError.js"
