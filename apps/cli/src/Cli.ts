@@ -1,0 +1,86 @@
+/** The `encompass` command. */
+import { Args, Command, Options } from "@effect/cli"
+import { AuditLog } from "@encompass/audit"
+import { Ingest } from "@encompass/pipeline"
+import { NicheRmsSource } from "@encompass/source-niche-rms"
+import { Console, Effect, Schema } from "effect"
+import * as Demo from "./Demo.js"
+import * as EmailConfig from "./EmailConfig.js"
+import * as FileFeed from "./FileFeed.js"
+import * as Gateway from "./Gateway.js"
+import * as Summary from "./Summary.js"
+
+/** `audit verify` found the chain broken; the message names the first bad event. */
+export class AuditChainBroken extends Schema.TaggedError<AuditChainBroken>()("AuditChainBroken", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+const dataDir = Options.directory("data-dir").pipe(
+  Options.withDefault(".encompass/pgdata"),
+  Options.withDescription("embedded database folder, used when DATABASE_URL is not set")
+)
+
+const demo = Command.make(
+  "demo",
+  { out: Options.directory("out").pipe(Options.withDefault("demo-out"), Options.withDescription("where the mail, attachments and database go")) },
+  ({ out }) => Demo.run(out)
+).pipe(Command.withDescription("run the whole path on the shipped sample feed, embedded store and a local mail sink"))
+
+const ingest = Command.make(
+  "ingest",
+  {
+    source: Options.choice("source", [NicheRmsSource.id]).pipe(Options.withDescription("the source plugin that decodes the feed")),
+    directory: Options.file("directory", { exists: "yes" }).pipe(Options.withDescription("settings directory CSV")),
+    emailConfig: Options.file("email-config", { exists: "yes" }).pipe(Options.withDescription("secure-email relay settings (JSON)")),
+    passwords: Options.file("passwords", { exists: "yes" }).pipe(Options.withDescription("attachment passwords by URN (JSON)")),
+    agreement: Options.file("agreement", { exists: "yes" }).pipe(
+      Options.withDefault(Gateway.defaultAgreementFile),
+      Options.withDescription("agreement file (default: the Thames Valley Police schools ISA)")
+    ),
+    dataDir,
+    feed: Args.file({ name: "FEED", exists: "yes" })
+  },
+  (options) =>
+    Effect.gen(function*() {
+      const channel = yield* EmailConfig.load(options.emailConfig, options.passwords)
+      const feed = yield* FileFeed.make(NicheRmsSource.id, options.feed)
+      const { report, verified } = yield* Effect.gen(function*() {
+        const report = yield* Ingest.ingest(feed, { transport: "file" })
+        const verified = yield* Effect.flatMap(AuditLog.AuditLog, (audit) => audit.verify)
+        return { report, verified }
+      }).pipe(
+        Effect.provide(Gateway.layer({
+          store: Gateway.storeLayer(options.dataDir),
+          directoryFile: options.directory,
+          agreementFile: options.agreement,
+          channel
+        }))
+      )
+      yield* Console.log(Summary.ingest(report))
+      yield* Console.log(Summary.verify(verified))
+    })
+).pipe(Command.withDescription("ingest a feed file, decide, and deliver its notifications"))
+
+const verify = Command.make("verify", { dataDir }, ({ dataDir }) =>
+  Effect.gen(function*() {
+    const report = yield* Effect.flatMap(AuditLog.AuditLog, (audit) => audit.verify).pipe(
+      Effect.provide(AuditLog.layer),
+      Effect.provide(Gateway.storeLayer(dataDir))
+    )
+    // A broken chain is reported once, as the command's error (and a non-zero exit).
+    if (report._tag === "Broken") return yield* new AuditChainBroken({ detail: `audit chain broken: ${report.message}` })
+    yield* Console.log(Summary.verify(report))
+  })).pipe(Command.withDescription("check the audit hash chain; fails naming the first edited or missing event"))
+
+const audit = Command.make("audit").pipe(Command.withSubcommands([verify]))
+
+export const command = Command.make("encompass").pipe(
+  Command.withDescription("Operation Encompass gateway"),
+  Command.withSubcommands([demo, ingest, audit])
+)
+
+export const run = Command.run(command, { name: "encompass", version: "0.1.0" })

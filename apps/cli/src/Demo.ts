@@ -1,0 +1,82 @@
+/**
+ * `encompass demo`: the whole path on a fresh machine with no server installed. Embedded
+ * PostgreSQL (PGlite) and a local SMTP sink stand in for the force's database and the schools'
+ * mail relay; everything else — decoding, policy, outbox, encryption, audit — is the real thing.
+ */
+import { AuditLog } from "@encompass/audit"
+import { Ingest } from "@encompass/pipeline"
+import { NicheRmsSource } from "@encompass/source-niche-rms"
+import { Console, Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as EmailConfig from "./EmailConfig.js"
+import * as FileFeed from "./FileFeed.js"
+import * as Gateway from "./Gateway.js"
+import * as MailSink from "./MailSink.js"
+import * as Summary from "./Summary.js"
+
+/** The shipped sample data: a Niche feed, a directory and the settings' attachment passwords. */
+export const demoFolder = path.resolve(import.meta.dirname, "../demo")
+
+export const run = (out: string) =>
+  Effect.gen(function*() {
+    const folders = { mail: path.join(out, "mail"), attachments: path.join(out, "attachments"), data: path.join(out, "pgdata") }
+    // Each run starts from nothing, so the summary always tells the same story.
+    for (const folder of Object.values(folders)) fs.rmSync(folder, { recursive: true, force: true })
+    const passwordsFile = path.join(demoFolder, "passwords.json")
+    const feedFile = path.join(demoFolder, "niche-feed.csv")
+
+    yield* Console.log("Encompass Gateway demo: Thames Valley Police schools agreement, embedded PostgreSQL (PGlite), local mail sink\n")
+    const sink = yield* MailSink.make({
+      directory: folders.mail,
+      attachments: folders.attachments,
+      key: fs.readFileSync(path.join(demoFolder, "tls/sink-key.pem"), "utf8"),
+      cert: fs.readFileSync(path.join(demoFolder, "tls/sink-cert.pem"), "utf8")
+    })
+    const channel = yield* EmailConfig.load({
+      host: sink.host,
+      port: sink.port,
+      ca: sink.ca,
+      from: "Thames Valley Police Operation Encompass <encompass@police.example>",
+      messageIdDomain: "encompass.police.example",
+      senderName: "Thames Valley Police",
+      contact: "encompass@police.example"
+    }, passwordsFile)
+    const gateway = Gateway.layer({
+      store: Gateway.embeddedStoreLayer(folders.data),
+      directoryFile: path.join(demoFolder, "directory.csv"),
+      agreementFile: Gateway.defaultAgreementFile,
+      channel
+    })
+
+    const { first, second, verified } = yield* Effect.gen(function*() {
+      const feed = yield* FileFeed.make(NicheRmsSource.id, feedFile)
+      const first = yield* Ingest.ingest(feed, { transport: "file" })
+      const second = yield* Ingest.ingest(feed, { transport: "file" })
+      const verified = yield* Effect.flatMap(AuditLog.AuditLog, (audit) => audit.verify)
+      return { first, second, verified }
+    }).pipe(Effect.provide(gateway))
+
+    yield* Console.log(Summary.ingest(first))
+    yield* Console.log(Summary.verify(verified))
+    const resent = second.deliveries.filter((d) => d.outcome === "delivered").length
+    yield* Console.log(
+      `\nThe same feed ingested again: ${second.notificationsCreated} new notifications, ${resent} emails sent (${second.repeats} incidents already recorded).`
+    )
+
+    const sample = first.deliveries.find((d) => d.outcome === "delivered" && d.recipient.startsWith("setting:"))
+    yield* Console.log(`\n${sink.received()} emails are in ${folders.mail}/ and their encrypted attachments in ${folders.attachments}/.`)
+    if (sample !== undefined) {
+      const urn = sample.recipient.slice("setting:".length)
+      const password = JSON.parse(fs.readFileSync(passwordsFile, "utf8"))[urn] as string
+      const attachment = fs.readdirSync(folders.attachments).find((f) => f.includes(sample.reference))
+      yield* Console.log(
+        [
+          `Open one as the school's Designated Safeguarding Lead would (URN ${urn}; its password is in ${path.relative(process.cwd(), passwordsFile)}):`,
+          `  gpg --batch --pinentry-mode loopback --passphrase '${password}' -d ${path.join(folders.attachments, attachment ?? "<attachment>")}`,
+          `Check the audit chain again at any time:`,
+          `  npm run encompass -- audit verify --data-dir ${folders.data}`
+        ].join("\n")
+      )
+    }
+  }).pipe(Effect.scoped)

@@ -1,0 +1,63 @@
+/**
+ * Composes the gateway for one run of `ingest` or `demo`: the store, the audit log, the
+ * directory, the agreement, the Niche RMS source and the secure-email channel.
+ */
+import { AuditLog } from "@encompass/audit"
+import { SecureEmailChannel } from "@encompass/channel-secure-email"
+import type { SecureEmailConfig } from "@encompass/channel-secure-email"
+import { Directory } from "@encompass/directory"
+import { Agreement } from "@encompass/isa-policy"
+import { ActiveAgreement } from "@encompass/pipeline"
+import { NicheRmsSource } from "@encompass/source-niche-rms"
+import { Sql } from "@encompass/store"
+import { Effect, Layer, Redacted, Schema } from "effect"
+import * as fs from "node:fs/promises"
+import { createRequire } from "node:module"
+
+/** The Thames Valley Police schools agreement shipped with isa-policy. */
+export const defaultAgreementFile = createRequire(import.meta.url).resolve("@encompass/isa-policy/agreements/tvp-schools.yaml")
+
+export class AgreementFileError extends Schema.TaggedError<AgreementFileError>()("AgreementFileError", {
+  file: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `agreement ${this.file}: ${this.detail}`
+  }
+}
+
+const agreementLayer = (file: string) =>
+  Layer.effect(
+    ActiveAgreement.ActiveAgreement,
+    Effect.tryPromise({
+      try: () => fs.readFile(file, "utf8"),
+      catch: () => new AgreementFileError({ file, detail: "cannot read the file" })
+    }).pipe(
+      Effect.flatMap((text) => Effect.mapError(Agreement.parse(text), (e) => new AgreementFileError({ file, detail: e.message })))
+    )
+  )
+
+/** The store: `DATABASE_URL` when set, else embedded PGlite in `dataDir`. */
+export const storeLayer = (dataDir: string) => {
+  const url = process.env["DATABASE_URL"]
+  return Sql.layer(url !== undefined && url !== "" ? { url: Redacted.make(url) } : { dataDir })
+}
+
+/** Always the embedded store, whatever `DATABASE_URL` says: the demo never writes to a server. */
+export const embeddedStoreLayer = (dataDir: string) => Sql.layer({ dataDir })
+
+export interface GatewayOptions {
+  readonly store: Layer.Layer<Sql.Sql, unknown>
+  readonly directoryFile: string
+  readonly agreementFile: string
+  readonly channel: SecureEmailConfig.SecureEmailConfig
+}
+
+export const layer = (options: GatewayOptions) =>
+  Layer.mergeAll(
+    AuditLog.layer,
+    Directory.layerCsv(options.directoryFile),
+    agreementLayer(options.agreementFile),
+    NicheRmsSource.layer,
+    SecureEmailChannel.layer(options.channel)
+  ).pipe(Layer.provideMerge(options.store))

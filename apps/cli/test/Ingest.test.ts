@@ -1,0 +1,96 @@
+/**
+ * `encompass ingest` on a real file against the store a user would point it at (DATABASE_URL, or
+ * the embedded one) and a real SMTP peer: malformed rows are named by line and field while the
+ * rest goes through, and ingesting the same feed again sends nothing new.
+ */
+import { Effect, Exit, Scope } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as MailSink from "../src/MailSink.js"
+import { cliRoot, encompass, freshDatabase } from "./Run.js"
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-ingest-"))
+const demo = path.join(cliRoot, "demo")
+const scope = Effect.runSync(Scope.make())
+let sink: MailSink.MailSink
+let database: Awaited<ReturnType<typeof freshDatabase>>
+let first: Awaited<ReturnType<typeof encompass>>
+let second: Awaited<ReturnType<typeof encompass>>
+let sentAfterFirst = 0
+
+const ingest = () =>
+  encompass(
+    [
+      "ingest",
+      "--source", "niche-rms",
+      "--directory", path.join(demo, "directory.csv"),
+      "--email-config", path.join(work, "email.json"),
+      "--passwords", path.join(demo, "passwords.json"),
+      "--data-dir", path.join(work, "pgdata"),
+      path.join(demo, "niche-feed.csv")
+    ],
+    { DATABASE_URL: database.url ?? "" }
+  )
+
+beforeAll(async () => {
+  database = await freshDatabase()
+  sink = await Effect.runPromise(
+    Scope.extend(
+      MailSink.make({
+        directory: path.join(work, "mail"),
+        key: fs.readFileSync(path.join(demo, "tls/sink-key.pem"), "utf8"),
+        cert: fs.readFileSync(path.join(demo, "tls/sink-cert.pem"), "utf8")
+      }),
+      scope
+    )
+  )
+  fs.writeFileSync(
+    path.join(work, "email.json"),
+    JSON.stringify({
+      host: sink.host,
+      port: sink.port,
+      ca: sink.ca,
+      from: "Operation Encompass <encompass@police.example>",
+      messageIdDomain: "encompass.police.example",
+      senderName: "Test Police",
+      contact: "encompass@police.example"
+    })
+  )
+  first = await ingest()
+  sentAfterFirst = sink.received()
+  second = await ingest()
+}, 300_000)
+
+afterAll(async () => {
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await database.drop()
+})
+
+describe("encompass ingest", () => {
+  it("delivers the feed's notifications and verifies the audit chain", () => {
+    expect(first.stderr).toBe("")
+    expect(first.code).toBe(0)
+    expect(sentAfterFirst).toBeGreaterThan(3)
+    expect(first.stdout).toMatch(new RegExp(`Delivered\\s+${sentAfterFirst}\\b`))
+    expect(first.stdout).toMatch(/Audit chain\s+ok/)
+  })
+
+  it.each([
+    ["a bad date", /line \d+\s+(incident_datetime|child_dob)\s+\S/],
+    ["a missing name", /line \d+\s+child_(given|family)_name\s+\S/],
+    ["an unknown URN", /line \d+\s+school_urn\s+no setting with this URN/],
+    ["a wrong column count", /line \d+\s+\S*\s*.*column/i]
+  ])("names %s by line and field, and goes on with the other rows", (_what, pattern) => {
+    expect(first.stdout).toMatch(pattern)
+  })
+
+  it("ingesting the same feed twice creates no second notification and no second email", () => {
+    expect(second.code).toBe(0)
+    expect(second.stdout).toContain("received before")
+    expect(second.stdout).toMatch(/Notifications created\s+0\b/)
+    expect(second.stdout).toMatch(/Delivered\s+0\b/)
+    expect(sink.received()).toBe(sentAfterFirst)
+  })
+})
