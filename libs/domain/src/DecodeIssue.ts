@@ -39,9 +39,9 @@ const walk = (issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey>, o
       return
     }
     case "Refinement":
-      if (custom !== undefined) return void out.push({ path: at, message: custom })
+      // `From`: the value failed a rule beneath this one, which is the one to report.
       if (issue.kind === "From") return walk(issue.issue, path, out)
-      return void out.push({ path: at, message: `expected ${describeAst(issue.ast)}` })
+      return void out.push({ path: at, message: custom ?? `expected ${describeAst(issue.ast)}` })
     case "Transformation":
       if (custom !== undefined) return void out.push({ path: at, message: custom })
       return walk(issue.issue, path, out)

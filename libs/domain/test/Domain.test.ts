@@ -73,3 +73,11 @@ describe("Ids", () => {
     expect(Either.isLeft(Schema.decodeUnknownEither(Ids.Urn)("EHE"))).toBe(true)
   })
 })
+
+describe("DecodeIssue on layered refinements", () => {
+  it("reports the inner rule that failed, not an outer rule's message", () => {
+    const result = Schema.decodeUnknownEither(CalendarDate.CalendarDate)("2014-5-5")
+    if (Either.isRight(result)) throw new Error("expected a failure")
+    expect(DecodeIssue.format(DecodeIssue.fromParseError(result.left))).toBe("expected a date as YYYY-MM-DD")
+  })
+})

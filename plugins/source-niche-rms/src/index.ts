@@ -1,0 +1,1 @@
+export * as NicheRmsSource from "./NicheRmsSource.js"
