@@ -48,6 +48,14 @@ export const GatewayRef = Schema.String.pipe(
 )
 export type GatewayRef = typeof GatewayRef.Type
 
+/** An ONS local authority code, e.g. `E06000055` (Bedford): names a council without personal data. */
+export const LocalAuthorityCode = Schema.String.pipe(
+  Schema.pattern(/^[EW]0[6-9]\d{6}$/, { message: () => "expected an ONS local authority code such as E06000055" }),
+  Schema.brand("LocalAuthorityCode"),
+  Schema.annotations({ description: "ONS code of an English or Welsh local authority", examples: ["E06000055" as never] })
+)
+export type LocalAuthorityCode = typeof LocalAuthorityCode.Type
+
 /** Stable key of a notification: (force, occurrence, recipient, version). */
 export const IdempotencyKey = Schema.NonEmptyString.pipe(Schema.brand("IdempotencyKey"))
 export type IdempotencyKey = typeof IdempotencyKey.Type

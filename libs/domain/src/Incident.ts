@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { Address } from "./Address.js"
 import { Child } from "./Child.js"
-import { OccurrenceRef, SourceId } from "./Ids.js"
+import { LocalAuthorityCode, OccurrenceRef, SourceId } from "./Ids.js"
 
 /** What kind of occurrence this is; only some are in an agreement's scope. */
 export const IncidentCategory = Schema.Literal("domestic", "missing-episode", "other")
@@ -18,5 +18,11 @@ export class Incident extends Schema.TaggedClass<Incident>()("Incident", {
   category: IncidentCategory,
   occurredAt: Schema.DateTimeUtc,
   address: Address,
-  children: Schema.NonEmptyArray(Child)
+  children: Schema.NonEmptyArray(Child),
+  /** The council area the incident happened in, when known (Bedford ISA 8: other force areas are out of scope). */
+  localAuthority: Schema.optional(LocalAuthorityCode),
+  /** Brief circumstances as the officer summarised them (national content list); never the risk grading. */
+  circumstances: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(1000))),
+  /** The occurrence this one repeats (the same household again): recorded, never a reason to withhold. */
+  repeatOf: Schema.optional(OccurrenceRef)
 }) {}

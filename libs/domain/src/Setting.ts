@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { ChannelId, Urn } from "./Ids.js"
+import { ChannelId, LocalAuthorityCode, Urn } from "./Ids.js"
 
 /** Kinds of relevant educational establishment (Domestic Abuse Act 2021 s.49A(4)). */
 export const SettingKind = Schema.Literal(
@@ -28,5 +28,9 @@ export class Setting extends Schema.Class<Setting>("Setting")({
   signedUp: Schema.Boolean,
   /** The setting's generic, monitored address(es) for notifications (TVP ISA 4.3a). */
   contacts: Schema.NonEmptyArray(EmailAddress),
-  channel: ChannelId
+  channel: ChannelId,
+  /** The council the setting is in, for cross-border rules (Bedford ISA 8). */
+  localAuthority: Schema.optional(LocalAuthorityCode),
+  /** Number on roll: 1000+ may name up to three SPOCs (Bedford ISA 14). */
+  pupils: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
 }) {}

@@ -15,10 +15,12 @@ import * as Recipients from "./internal/Recipients.js"
 const keysOf = (value: unknown): ReadonlyArray<string> =>
   typeof value === "object" && value !== null ? Object.keys(value) : []
 
-/** Payload keys, by path, that are not fields the agreement permits (TVP ISA 3, 4.4). */
+/** Payload keys, by path, that are not fields the agreement permits (TVP ISA 3, 4.4; Bedford ISA 9). */
 const unpermittedKeys = (payload: Notification.NotificationPayload, agreement: Agreement): ReadonlyArray<string> => {
-  const permitted = (field: Decision.FieldName | undefined): boolean =>
-    field !== undefined && agreement.fields.permitted.includes(field)
+  // A missing-episode payload is held to its own content profile (domain.md requirement 15).
+  const profile: ReadonlyArray<Decision.FieldName> =
+    payload.type === "operation-encompass/missing-episode" ? agreement.missingEpisode?.fields.permitted ?? [] : agreement.fields.permitted
+  const permitted = (field: Decision.FieldName | undefined): boolean => field !== undefined && profile.includes(field)
   const outside = keysOf(payload).filter(
     (key) => !PayloadFields.envelope.has(key) && !permitted(PayloadFields.incidentFields[key])
   )

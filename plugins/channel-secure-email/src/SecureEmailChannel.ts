@@ -49,9 +49,15 @@ export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.Cha
     const secrets = config.auth === undefined ? [] : [Redacted.value(config.auth.pass)]
 
     const passwordFor = (recipient: Recipient.Recipient): Effect.Effect<Redacted.Redacted<string>, ChannelPlugin.DeliveryError> => {
-      const password = recipient._tag === "Setting" ? config.passwords[recipient.urn] : config.eheTeamPassword
+      // A council front door has no configured password yet: refused, never sent with the EHE team's.
+      const password = recipient._tag === "Setting"
+        ? config.passwords[recipient.urn]
+        : recipient._tag === "EheTeam"
+        ? config.eheTeamPassword
+        : undefined
+      const label = recipient._tag === "Setting" ? `URN ${recipient.urn}` : recipient._tag === "EheTeam" ? "EHE team" : "council front door"
       return password === undefined
-        ? Effect.fail(invalidConfig(`no attachment password is configured for recipient ${recipient._tag === "Setting" ? `URN ${recipient.urn}` : "EHE team"}`))
+        ? Effect.fail(invalidConfig(`no attachment password is configured for recipient ${label}`))
         : Effect.succeed(password)
     }
 

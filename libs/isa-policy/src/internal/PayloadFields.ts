@@ -4,12 +4,13 @@
  */
 import type { Decision } from "@encompass/domain"
 
-export const envelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "children"])
+export const envelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "localAuthority", "children"])
 
 export const incidentFields: Readonly<Record<string, Decision.FieldName>> = {
   occurrenceNumber: "occurrenceNumber",
   incidentDateTime: "incidentDateTime",
-  incidentAddress: "incidentAddress"
+  incidentAddress: "incidentAddress",
+  circumstances: "circumstances"
 }
 
 export const childFields: Readonly<Record<string, Decision.FieldName>> = {
@@ -17,5 +18,7 @@ export const childFields: Readonly<Record<string, Decision.FieldName>> = {
   age: "age",
   dateOfBirth: "dateOfBirth",
   homeAddress: "homeAddress",
-  presence: "presence"
+  presence: "presence",
+  presenceLocation: "presenceLocation",
+  voiceOfChild: "voiceOfChild"
 }

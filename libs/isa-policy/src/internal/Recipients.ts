@@ -3,13 +3,14 @@ import type { Recipient } from "@encompass/domain"
 import { Option } from "effect"
 import type { Agreement, RecipientKindRule } from "../Agreement.js"
 
-const kinds = { Setting: "setting", EheTeam: "ehe-team" } as const
+const kinds = { Setting: "setting", EheTeam: "ehe-team", CouncilFrontDoor: "council-front-door" } as const
 type Kind = (typeof kinds)[keyof typeof kinds]
 
 /** What rationales call recipients of a kind. */
 export const label: Record<Kind, string> = {
   setting: "schools and colleges",
-  "ehe-team": "the elective home education team"
+  "ehe-team": "the elective home education team",
+  "council-front-door": "the council's children's front door"
 }
 
 export const kindOf = (recipient: Recipient.Recipient): Kind => kinds[recipient._tag]

@@ -94,3 +94,14 @@ export const locate = (source: Source, path: Path): { line: number; column: numb
   }
   return position(source.lines, offset)
 }
+
+/** Schema issues at their key path and line; a union's failures at one path are one issue. */
+export const issuesOf = (source: Source, issues: ReadonlyArray<{ readonly path: Path; readonly message: string }>): Array<Problem> => {
+  const byPath = new Map<string, { path: Path; messages: Array<string> }>()
+  for (const issue of issues) {
+    const entry = byPath.get(formatPath(issue.path))
+    if (entry === undefined) byPath.set(formatPath(issue.path), { path: issue.path, messages: [issue.message] })
+    else if (!entry.messages.includes(issue.message)) entry.messages.push(issue.message)
+  }
+  return Array.from(byPath.values(), ({ messages, path }) => ({ path: formatPath(path), ...locate(source, path), message: messages.join("; or ") }))
+}
