@@ -7,7 +7,9 @@ import { Console, Effect, Schema } from "effect"
 import * as Demo from "./Demo.js"
 import * as EmailConfig from "./EmailConfig.js"
 import * as FileFeed from "./FileFeed.js"
+import * as AgreementFiles from "./AgreementFiles.js"
 import * as Gateway from "./Gateway.js"
+import * as PolicyCommand from "./PolicyCommand.js"
 import * as Summary from "./Summary.js"
 
 /** `audit verify` found the chain broken; the message names the first bad event. */
@@ -38,7 +40,7 @@ const ingest = Command.make(
     emailConfig: Options.file("email-config", { exists: "yes" }).pipe(Options.withDescription("secure-email relay settings (JSON)")),
     passwords: Options.file("passwords", { exists: "yes" }).pipe(Options.withDescription("attachment passwords by URN (JSON)")),
     agreement: Options.file("agreement", { exists: "yes" }).pipe(
-      Options.withDefault(Gateway.defaultAgreementFile),
+      Options.withDefault(AgreementFiles.defaultAgreementFile),
       Options.withDescription("agreement file (default: the Thames Valley Police schools ISA)")
     ),
     dataDir,
@@ -80,7 +82,7 @@ const audit = Command.make("audit").pipe(Command.withSubcommands([verify]))
 
 export const command = Command.make("encompass").pipe(
   Command.withDescription("Operation Encompass gateway"),
-  Command.withSubcommands([demo, ingest, audit])
+  Command.withSubcommands([demo, ingest, PolicyCommand.command, audit])
 )
 
 export const run = Command.run(command, { name: "encompass", version: "0.1.0" })

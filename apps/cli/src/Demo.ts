@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as EmailConfig from "./EmailConfig.js"
 import * as FileFeed from "./FileFeed.js"
+import * as AgreementFiles from "./AgreementFiles.js"
 import * as Gateway from "./Gateway.js"
 import * as MailSink from "./MailSink.js"
 import * as Summary from "./Summary.js"
@@ -45,7 +46,7 @@ export const run = (out: string) =>
     const gateway = Gateway.layer({
       store: Gateway.embeddedStoreLayer(folders.data),
       directoryFile: path.join(demoFolder, "directory.csv"),
-      agreementFile: Gateway.defaultAgreementFile,
+      agreementFile: AgreementFiles.defaultAgreementFile,
       channel
     })
 

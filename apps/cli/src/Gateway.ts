@@ -6,35 +6,16 @@ import { AuditLog } from "@encompass/audit"
 import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import type { SecureEmailConfig } from "@encompass/channel-secure-email"
 import { Directory } from "@encompass/directory"
-import { Agreement } from "@encompass/isa-policy"
 import { ActiveAgreement } from "@encompass/pipeline"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
 import { Sql } from "@encompass/store"
-import { Effect, Layer, Redacted, Schema } from "effect"
-import * as fs from "node:fs/promises"
-import { createRequire } from "node:module"
-
-/** The Thames Valley Police schools agreement shipped with isa-policy. */
-export const defaultAgreementFile = createRequire(import.meta.url).resolve("@encompass/isa-policy/agreements/tvp-schools.yaml")
-
-export class AgreementFileError extends Schema.TaggedError<AgreementFileError>()("AgreementFileError", {
-  file: Schema.String,
-  detail: Schema.String
-}) {
-  override get message(): string {
-    return `agreement ${this.file}: ${this.detail}`
-  }
-}
+import { Effect, Layer, Redacted } from "effect"
+import * as AgreementFiles from "./AgreementFiles.js"
 
 const agreementLayer = (file: string) =>
   Layer.effect(
     ActiveAgreement.ActiveAgreement,
-    Effect.tryPromise({
-      try: () => fs.readFile(file, "utf8"),
-      catch: () => new AgreementFileError({ file, detail: "cannot read the file" })
-    }).pipe(
-      Effect.flatMap((text) => Effect.mapError(Agreement.parse(text), (e) => new AgreementFileError({ file, detail: e.message })))
-    )
+    Effect.flatMap(AgreementFiles.loadBaseline(AgreementFiles.baselineFile), (baseline) => AgreementFiles.loadAgreement(file, baseline))
   )
 
 /** The store: `DATABASE_URL` when set, else embedded PGlite in `dataDir`. */

@@ -1,0 +1,76 @@
+/**
+ * `encompass policy check` and `policy explain`, as an information governance officer uses them:
+ * every decision is shown with its rule, clause and rationale, and an agreement that would
+ * loosen the statutory baseline is refused with the rule named.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { cliRoot, encompass } from "./Run.js"
+
+const agreements = path.resolve(cliRoot, "../../libs/isa-policy/agreements")
+const feed = path.join(cliRoot, "demo/niche-feed.csv")
+const directory = path.join(cliRoot, "demo/directory.csv")
+
+describe.concurrent("encompass policy check", () => {
+  it.each(["tvp-schools.yaml", "bedford-borough.yaml"])("accepts the shipped %s, listing where it covers less than the duty", async (file) => {
+    const result = await encompass(["policy", "check", path.join(agreements, file)])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/valid/)
+    expect(result.stdout).toMatch(/warning\s+line \d+, column \d+/)
+  })
+
+  it("refuses an agreement that would loosen the statutory baseline, naming the rule, key and line", async () => {
+    const loose = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "encompass-policy-")), "loose.yaml")
+    fs.writeFileSync(loose, fs.readFileSync(path.join(agreements, "tvp-schools.yaml"), "utf8").replace("max: 17", "max: 19"))
+    const result = await encompass(["policy", "check", loose])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/line \d+, column \d+\s+children\.ageBand\.max \[no-wider-ages\]/)
+  })
+
+  it("names the key and line of a malformed agreement", async () => {
+    const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "encompass-policy-")), "broken.yaml")
+    fs.writeFileSync(broken, fs.readFileSync(path.join(agreements, "tvp-schools.yaml"), "utf8").replace("permitted: [", "permitted: [riskGrading, "))
+    const result = await encompass(["policy", "check", broken])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/line \d+, column \d+\s+fields\.permitted/)
+  })
+})
+
+describe.concurrent("encompass policy explain", () => {
+  it("shows every child and recipient of an occurrence with decision, rule, clause and rationale", async () => {
+    const result = await encompass(["policy", "explain", "--directory", directory, "--line", "2", feed])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^Occurrence \S+ v1 \(domestic, line 2/m)
+    expect(result.stdout).toMatch(/-> setting:\d{6}: SHARE/)
+    expect(result.stdout).toMatch(/rule share-permitted-fields \(TVP ISA 3\)/)
+    expect(result.stdout).toMatch(/fields: childName, age, homeAddress, incidentAddress, incidentDateTime, occurrenceNumber; channel: secure-email; deadline: \d{4}-\d\d-\d\dT08:30/)
+  })
+
+  it("explains a withheld decision as fully as a shared one (TVP ISA 4.3)", async () => {
+    const result = await encompass(["policy", "explain", "--directory", directory, feed])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/WITHHOLD\n\s+rule child-present-or-witness \(TVP ISA 3\)/)
+    expect(result.stdout).toMatch(/WITHHOLD\n\s+rule category-in-scope \(TVP ISA 3\)[^\n]*\n\s+The incident is a missing-episode/)
+  })
+
+  it("says when the record was rejected before any decision", async () => {
+    const result = await encompass(["policy", "explain", "--directory", directory, "--line", "12", feed])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/line 12: rejected before any decision — field child_dob/)
+  })
+
+  it("under the Bedford agreement, past its review date, nothing is shared without a person (Bedford ISA summary sheet)", async () => {
+    const result = await encompass(["policy", "explain", "--directory", directory, "--agreement", path.join(agreements, "bedford-borough.yaml"), "--line", "2", feed])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/NEEDS-REVIEW/)
+    expect(result.stdout).not.toMatch(/: SHARE/)
+  })
+
+  it("fails clearly when no record matches", async () => {
+    const result = await encompass(["policy", "explain", "--directory", directory, "--occurrence", "no-such", feed])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain("no record in the feed matches")
+  })
+})
