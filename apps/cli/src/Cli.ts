@@ -43,6 +43,10 @@ const ingest = Command.make(
       Options.withDefault(AgreementFiles.defaultAgreementFile),
       Options.withDescription("agreement file (default: the Thames Valley Police schools ISA)")
     ),
+    calendar: Options.file("calendar", { exists: "yes" }).pipe(
+      Options.withDefault(AgreementFiles.calendarFile),
+      Options.withDescription("school calendar (term dates, INSET days, bank holidays) for deadlines")
+    ),
     dataDir,
     feed: Args.file({ name: "FEED", exists: "yes" })
   },
@@ -59,6 +63,7 @@ const ingest = Command.make(
           store: Gateway.storeLayer(options.dataDir),
           directoryFile: options.directory,
           agreementFile: options.agreement,
+          calendarFile: options.calendar,
           channel
         }))
       )

@@ -47,6 +47,7 @@ export const run = (out: string) =>
       store: Gateway.embeddedStoreLayer(folders.data),
       directoryFile: path.join(demoFolder, "directory.csv"),
       agreementFile: AgreementFiles.defaultAgreementFile,
+      calendarFile: AgreementFiles.calendarFile,
       channel
     })
 

@@ -1,6 +1,6 @@
 /**
  * Composes the gateway for one run of `ingest` or `demo`: the store, the audit log, the
- * directory, the agreement, the Niche RMS source and the secure-email channel.
+ * directory, the agreement and school calendar, the Niche RMS source and the secure-email channel.
  */
 import { AuditLog } from "@encompass/audit"
 import { SecureEmailChannel } from "@encompass/channel-secure-email"
@@ -18,6 +18,8 @@ const agreementLayer = (file: string) =>
     Effect.flatMap(AgreementFiles.loadBaseline(AgreementFiles.baselineFile), (baseline) => AgreementFiles.loadAgreement(file, baseline))
   )
 
+const calendarLayer = (file: string) => Layer.effect(ActiveAgreement.ActiveCalendar, AgreementFiles.loadCalendar(file))
+
 /** The store: `DATABASE_URL` when set, else embedded PGlite in `dataDir`. */
 export const storeLayer = (dataDir: string) => {
   const url = process.env["DATABASE_URL"]
@@ -31,6 +33,7 @@ export interface GatewayOptions {
   readonly store: Layer.Layer<Sql.Sql, unknown>
   readonly directoryFile: string
   readonly agreementFile: string
+  readonly calendarFile: string
   readonly channel: SecureEmailConfig.SecureEmailConfig
 }
 
@@ -39,6 +42,7 @@ export const layer = (options: GatewayOptions) =>
     AuditLog.layer,
     Directory.layerCsv(options.directoryFile),
     agreementLayer(options.agreementFile),
+    calendarLayer(options.calendarFile),
     NicheRmsSource.layer,
     SecureEmailChannel.layer(options.channel)
   ).pipe(Layer.provideMerge(options.store))

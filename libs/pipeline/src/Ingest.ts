@@ -12,9 +12,9 @@ import type { ChannelPlugin, RawFeed } from "@encompass/plugin-sdk"
 import { SourcePlugin } from "@encompass/plugin-sdk"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
-import { DateTime, Effect, Schema, Stream } from "effect"
+import { DateTime, Effect, Option, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
-import { ActiveAgreement } from "./ActiveAgreement.js"
+import { ActiveAgreement, ActiveCalendar } from "./ActiveAgreement.js"
 import { randomReference } from "./internal/reference.js"
 import type { DecisionLine, IngestReport, RejectedRecord } from "./IngestReport.js"
 import * as Outbox from "./Outbox.js"
@@ -53,6 +53,7 @@ export const ingest = (
     const source = yield* SourcePlugin.SourcePlugin
     const directory = yield* Directory.Directory
     const agreement = yield* ActiveAgreement
+    const calendar = yield* Effect.serviceOption(ActiveCalendar)
 
     const { sha256: feedHash, size } = yield* digest(feed)
     const feedRow = yield* sql.transaction(Effect.gen(function*() {
@@ -116,7 +117,11 @@ export const ingest = (
           return
         }
 
-        const evaluation = Policy.evaluate(incident, agreement, { lookupSetting: directory.lookup, reference: randomReference })
+        const evaluation = Policy.evaluate(incident, agreement, {
+          lookupSetting: directory.lookup,
+          reference: randomReference,
+          ...Option.match(calendar, { onNone: () => ({}), onSome: (c) => ({ calendar: c }) })
+        })
         yield* sql.use((s) =>
           s`INSERT INTO incident (source, occurrence, version, category, occurred_at, feed_id, body, body_sha256)
             VALUES (${incident.source}, ${incident.occurrence}, ${incident.version}, ${incident.category},

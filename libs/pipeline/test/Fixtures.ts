@@ -2,18 +2,25 @@
 import { Directory } from "@encompass/directory"
 import type { AuthorizedNotification } from "@encompass/domain"
 import { Ids, Incident, Setting } from "@encompass/domain"
-import { Agreement } from "@encompass/isa-policy"
+import { Agreement, SchoolCalendar } from "@encompass/isa-policy"
 import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
 import type { RawFeed } from "@encompass/plugin-sdk"
 import { DateTime, Effect, Either, Layer, Ref, Schema, Stream } from "effect"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 
-export const tvp = Either.getOrThrow(
+const shipped = (file: string) => fs.readFileSync(createRequire(import.meta.url).resolve(`@encompass/isa-policy/${file}`), "utf8")
+
+export const tvp = Either.getOrThrow(Agreement.parse(shipped("agreements/tvp-schools.yaml")))
+
+/** TVP with deadlines on the Thames Valley school calendar instead of weekdays. */
+export const tvpOnCalendar = Either.getOrThrow(
   Agreement.parse(
-    fs.readFileSync(createRequire(import.meta.url).resolve("@encompass/isa-policy/agreements/tvp-schools.yaml"), "utf8")
+    shipped("agreements/tvp-schools.yaml").replace("schoolDays: weekdays", "schoolDays: school-calendar\n  calendarRegion: thames-valley")
   )
 )
+
+export const calendar = Either.getOrThrow(SchoolCalendar.parse(shipped("calendars/england-2025-2027.yaml")))
 
 const setting = (urn: string, name: string, signedUp = true) =>
   Schema.decodeUnknownSync(Setting.Setting)({
@@ -39,14 +46,18 @@ interface ChildSpec {
 }
 
 /** A domestic incident on Friday 20 Nov 2026, 21:00 London time, with the given children. */
-export const incident = (occurrence: string, children: ReadonlyArray<ChildSpec>, overrides: { version?: number; address?: string } = {}) =>
+export const incident = (
+  occurrence: string,
+  children: ReadonlyArray<ChildSpec>,
+  overrides: { version?: number; address?: string; occurredAt?: string } = {}
+) =>
   Schema.decodeUnknownSync(Incident.Incident)({
     _tag: "Incident",
     source,
     occurrence,
     version: overrides.version ?? 1,
     category: "domestic",
-    occurredAt: "2026-11-20T21:00:00Z",
+    occurredAt: overrides.occurredAt ?? "2026-11-20T21:00:00Z",
     address: { lines: overrides.address ?? "12 Example Road, Reading", postcode: "RG1 1AA" },
     children: children.map((c) => ({
       ref: c.ref,
