@@ -7,7 +7,7 @@
 import { AuditLog } from "@encompass/audit"
 import { Directory } from "@encompass/directory"
 import { Decision, Incident, Notification, Recipient, Rejection } from "@encompass/domain"
-import { Policy } from "@encompass/isa-policy"
+import { Explain, Policy } from "@encompass/isa-policy"
 import type { ChannelPlugin, RawFeed } from "@encompass/plugin-sdk"
 import { SourcePlugin } from "@encompass/plugin-sdk"
 import type { SqlError } from "@encompass/store"
@@ -142,15 +142,6 @@ export const ingest = (
               ${[...decision.fields]}, ${DateTime.toDate(decision.deadline)})
             ON CONFLICT DO NOTHING`
           yield* audit.append({ stage: "decided", subject: incidentSubject(incident), detail: decisionDetail(decision, recipient) })
-          decisions.push({
-            occurrence: decision.occurrence,
-            child: decision.child,
-            recipient,
-            outcome: decision.outcome,
-            rule: decision.rule,
-            clause: decision.clause,
-            rationale: decision.rationale
-          })
           if (decision.rule === "setting-unknown") {
             const child = incident.children.find((c) => c.ref === decision.child)
             yield* quarantine(new Rejection.Rejection({
@@ -162,6 +153,8 @@ export const ingest = (
             }))
           }
         }
+
+        decisions.push(...Explain.explain(evaluation).map((row) => ({ ...row, occurrence: incident.occurrence })))
 
         for (const notification of evaluation.notifications) {
           const inserted = yield* sql.use((s) =>

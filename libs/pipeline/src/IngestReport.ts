@@ -2,7 +2,7 @@
  * What one ingest did, for the operator's summary. It carries ids, outcomes and reasons only:
  * never names, dates of birth or addresses.
  */
-import type { Decision } from "@encompass/domain"
+import type { Explain } from "@encompass/isa-policy"
 
 export interface RejectedRecord {
   readonly locator: string
@@ -11,14 +11,9 @@ export interface RejectedRecord {
   readonly occurrence: string | undefined
 }
 
-export interface DecisionLine {
+/** A decision as `policy explain` shows it, with the occurrence it belongs to. */
+export interface DecisionLine extends Explain.Row {
   readonly occurrence: string
-  readonly child: string
-  readonly recipient: string
-  readonly outcome: Decision.Outcome
-  readonly rule: string
-  readonly clause: string
-  readonly rationale: string
 }
 
 export interface DeliveryLine {
