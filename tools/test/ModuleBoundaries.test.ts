@@ -21,6 +21,8 @@ const cases: ReadonlyArray<[string, string, string, RegExp]> = [
   ["isa-policy does not touch the store", "libs/isa-policy/src/Canary.ts", `import { Sql } from "@encompass/store"\nexport const x = Sql`, /enforce-module-boundaries/],
   ["a plugin never depends on another plugin", "plugins/channel-secure-email/src/Canary.ts", `import { NicheRmsSource } from "@encompass/source-niche-rms"\nexport const x = NicheRmsSource`, /enforce-module-boundaries/],
   ["a plugin never depends on the store", "plugins/source-niche-rms/src/Canary.ts", `import { Sql } from "@encompass/store"\nexport const x = Sql`, /enforce-module-boundaries/],
+  ["the plugin-testkit never depends on a plugin", "libs/plugin-testkit/src/Canary.ts", `import { NicheRmsSource } from "@encompass/source-niche-rms"\nexport const x = NicheRmsSource`, /enforce-module-boundaries/],
+  ["the plugin-testkit never depends on the store", "libs/plugin-testkit/src/Canary.ts", `import { Sql } from "@encompass/store"\nexport const x = Sql`, /enforce-module-boundaries/],
   ["a library never depends on an app", "libs/pipeline/src/Canary.ts", `import * as Cli from "../../../apps/cli/src/Cli.js"\nexport const x = Cli`, /enforce-module-boundaries/],
   ["only apps import @effect/platform-node", "libs/pipeline/src/Canary.ts", `import { NodeContext } from "@effect/platform-node"\nexport const x = NodeContext`, /enforce-module-boundaries/],
   ["only isa-policy mints an AuthorizedNotification", "plugins/channel-secure-email/src/Canary.ts", `import { mint } from "@encompass/domain/Authority"\nexport const x = mint`, /no-restricted-imports/],
@@ -37,6 +39,14 @@ describe("module boundaries (DESIGN.md §2)", () => {
     const found = await violations(
       "libs/pipeline/src/Canary.ts",
       `import { Sql } from "@encompass/store"\nimport { Policy } from "@encompass/isa-policy"\nexport const x = [Sql, Policy]`
+    )
+    expect(found).toEqual([])
+  })
+
+  it("allows a plugin's conformance test to use the plugin-testkit", async () => {
+    const found = await violations(
+      "plugins/source-json/test/Canary.conformance.test.ts",
+      `import { SourceConformance } from "@encompass/plugin-testkit"\nexport const x = SourceConformance`
     )
     expect(found).toEqual([])
   })

@@ -3,7 +3,7 @@ import { Directory } from "@encompass/directory"
 import type { AuthorizedNotification } from "@encompass/domain"
 import { Ids, Incident, Setting } from "@encompass/domain"
 import { Agreement, SchoolCalendar } from "@encompass/isa-policy"
-import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
+import { ChannelPlugin, Manifest, SourcePlugin } from "@encompass/plugin-sdk"
 import type { RawFeed } from "@encompass/plugin-sdk"
 import { DateTime, Effect, Either, Layer, Ref, Schema, Stream } from "effect"
 import * as fs from "node:fs"
@@ -74,7 +74,17 @@ export const incident = (
 /** A source that yields exactly the given items for any feed; the feed's bytes are its name. */
 export const sourceOf = (items: ReadonlyArray<SourcePlugin.Decoded>): SourcePlugin.SourcePlugin => ({
   id: source,
-  system: "test",
+  manifest: new Manifest.SourceManifest({
+    id: source,
+    system: "test",
+    formats: ["text/plain"],
+    version: "0.1.0",
+    sdk: "^0.1.0",
+    status: "experimental",
+    description: "yields the items it was given",
+    docs: "libs/pipeline/test/Fixtures.ts",
+    config: Schema.Struct({})
+  }),
   fieldName: (field) => (field === "education" ? "school_urn" : field),
   decode: () => Stream.fromIterable(items)
 })
@@ -93,6 +103,16 @@ export const recordingChannel = Effect.gen(function*() {
   const behaviour = yield* Ref.make<ChannelBehaviour>("accept")
   const plugin: ChannelPlugin.ChannelPlugin = {
     id: Ids.ChannelId.make("secure-email"),
+    manifest: new Manifest.ChannelManifest({
+      id: Ids.ChannelId.make("secure-email"),
+      capabilities: { batching: false, acknowledgement: false, idempotentResend: true },
+      version: "0.1.0",
+      sdk: "^0.1.0",
+      status: "experimental",
+      description: "records what it was given",
+      docs: "libs/pipeline/test/Fixtures.ts",
+      config: Schema.Struct({})
+    }),
     check: Effect.void,
     deliver: (authorized) =>
       Effect.flatMap(Ref.get(behaviour), (b) => {

@@ -7,6 +7,7 @@
 import type { AuthorizedNotification, Ids } from "@encompass/domain"
 import { Context, Schema } from "effect"
 import type { Effect } from "effect"
+import type { ChannelManifest } from "./Manifest.js"
 
 /** Proof that the remote side accepted a notification. */
 export class Receipt extends Schema.Class<Receipt>("Receipt")({
@@ -37,7 +38,9 @@ export class DeliveryError extends Schema.TaggedError<DeliveryError>()("Delivery
 }
 
 export interface ChannelPlugin {
+  /** `manifest.id`, for convenience. */
   readonly id: Ids.ChannelId
+  readonly manifest: ChannelManifest
   /** Checks the channel's configuration and reachability without sending anything. */
   readonly check: Effect.Effect<void, DeliveryError>
   readonly deliver: (notification: AuthorizedNotification.AuthorizedNotification) => Effect.Effect<Receipt, DeliveryError>

@@ -7,6 +7,7 @@
 import type { Ids, Incident, Rejection } from "@encompass/domain"
 import { Context } from "effect"
 import type { Stream } from "effect"
+import type { SourceManifest } from "./Manifest.js"
 import type { FeedReadError, RawFeed } from "./RawFeed.js"
 
 /** What decoding yields for each record: an incident, or a rejection naming record and field. */
@@ -16,9 +17,9 @@ export type Decoded = Incident.Incident | Rejection.Rejection
 export type DomainField = "education" | "version" | "occurrence" | "presence" | "dateOfBirth"
 
 export interface SourcePlugin {
+  /** `manifest.id`, for convenience. */
   readonly id: Ids.SourceId
-  /** The record system this source reads, e.g. `Niche RMS`. */
-  readonly system: string
+  readonly manifest: SourceManifest
   /**
    * The source's own name for a field of the domain Child or Incident (`education` →
    * `school_urn`), so that a rejection the gateway raises after decoding — an unknown URN —

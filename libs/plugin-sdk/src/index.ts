@@ -1,3 +1,5 @@
 export * as ChannelPlugin from "./ChannelPlugin.js"
+export * as Manifest from "./Manifest.js"
+export * as PluginRegistry from "./PluginRegistry.js"
 export * as RawFeed from "./RawFeed.js"
 export * as SourcePlugin from "./SourcePlugin.js"

@@ -6,7 +6,7 @@
  */
 import { Ids } from "@encompass/domain"
 import type { AuthorizedNotification, Recipient } from "@encompass/domain"
-import { ChannelPlugin } from "@encompass/plugin-sdk"
+import { ChannelPlugin, Manifest } from "@encompass/plugin-sdk"
 import { DateTime, Effect, Layer, Redacted } from "effect"
 import type { Scope } from "effect"
 import { createTransport } from "nodemailer"
@@ -17,19 +17,21 @@ import { SecureEmailConfig } from "./SecureEmailConfig.js"
 
 export const id: Ids.ChannelId = Ids.ChannelId.make("secure-email")
 
-export const manifest = {
+export const manifest: Manifest.ChannelManifest = new Manifest.ChannelManifest({
   id,
-  kind: "channel",
   version: "0.1.0",
+  sdk: "^0.1.0",
+  status: "stable",
   description: "OpenPGP password-encrypted notification attached to an email sent over SMTP with TLS required",
+  docs: "plugins/channel-secure-email/README.md",
   config: SecureEmailConfig,
   capabilities: {
     batching: false,
     acknowledgement: false,
-    /** A re-send carries the same Message-ID, `<reference.vN@domain>`. */
+    // A re-send carries the same Message-ID, `<reference.vN@domain>`.
     idempotentResend: true
   }
-} as const
+})
 
 const invalidConfig = (detail: string) => new ChannelPlugin.DeliveryError({ channel: id, reason: "InvalidConfig", detail })
 
@@ -99,7 +101,7 @@ export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.Cha
         })
       })
 
-    return { id, check, deliver }
+    return { id, manifest, check, deliver }
   })
 
 /** The channel as the contract's service; hoist it into one constant (one layer, one pool). */

@@ -5,14 +5,27 @@
  * and column, and the rest of the feed goes on.
  */
 import { Ids } from "@encompass/domain"
-import { SourcePlugin } from "@encompass/plugin-sdk"
+import { Manifest, SourcePlugin } from "@encompass/plugin-sdk"
 import type { RawFeed } from "@encompass/plugin-sdk"
-import { Layer, Option, Stream } from "effect"
+import { Layer, Option, Schema, Stream } from "effect"
 import { CsvReader } from "./internal/CsvReader.js"
 import { IncidentAssembler } from "./internal/IncidentAssembler.js"
 import * as RowSchema from "./internal/RowSchema.js"
 
 export const id: Ids.SourceId = Ids.SourceId.make("niche-rms")
+
+export const manifest: Manifest.SourceManifest = new Manifest.SourceManifest({
+  id,
+  system: "Niche RMS",
+  formats: ["text/csv"],
+  version: "0.1.0",
+  sdk: "^0.1.0",
+  status: "stable",
+  description: "Niche RMS-style daily CSV export of domestic incidents with children, one row per child",
+  docs: "plugins/source-niche-rms/README.md",
+  // No options yet: a declarative field mapping will live here (README, Configuration).
+  config: Schema.Struct({})
+})
 
 /** The export's columns in their documented order; the header may list them in any order. */
 export const columns: ReadonlyArray<string> = RowSchema.columns
@@ -54,7 +67,7 @@ const fieldNames: Record<SourcePlugin.DomainField, RowSchema.Column> = {
 
 export const make = (): SourcePlugin.SourcePlugin => ({
   id,
-  system: "Niche RMS",
+  manifest,
   fieldName: (field) => fieldNames[field],
   decode
 })

@@ -68,7 +68,7 @@ describe("NicheRmsSource", () => {
     Effect.gen(function*() {
       const provided = yield* SourcePlugin.SourcePlugin
       expect(provided.id).toBe("niche-rms")
-      expect(provided.system).toBe("Niche RMS")
+      expect(provided.manifest.system).toBe("Niche RMS")
       expect(provided.fieldName("education")).toBe("school_urn")
       expect(provided.fieldName("dateOfBirth")).toBe("child_dob")
       expect(provided.fieldName("occurrence")).toBe("occurrence_number")

@@ -1,0 +1,2 @@
+export * as ChannelConformance from "./ChannelConformance.js"
+export * as SourceConformance from "./SourceConformance.js"

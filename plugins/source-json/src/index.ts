@@ -1,0 +1,3 @@
+export * as IncidentLine from "./IncidentLine.js"
+export * as JsonSource from "./JsonSource.js"
+export * as SourceJsonConfig from "./SourceJsonConfig.js"
