@@ -98,11 +98,19 @@ export const ingest = (
         incidents += 1
         const body = encodeIncident(incident)
         const bodyHash = sha256(JSON.stringify(body))
-        const [existing] = yield* sql.query<{ body_sha256: string }>`SELECT body_sha256 FROM incident
-          WHERE source = ${incident.source} AND occurrence = ${incident.occurrence} AND version = ${incident.version}`
-        if (existing !== undefined) {
+        // Insert first: the primary key, not a prior read, decides whether this version is new, so
+        // two gateways ingesting the same record cannot both act on it.
+        const inserted = yield* sql.use((s) =>
+          s`INSERT INTO incident (source, occurrence, version, category, occurred_at, feed_id, body, body_sha256)
+            VALUES (${incident.source}, ${incident.occurrence}, ${incident.version}, ${incident.category},
+              ${DateTime.toDate(incident.occurredAt)}, ${feedId}, ${s.json(body as never)}, ${bodyHash})
+            ON CONFLICT (source, occurrence, version) DO NOTHING RETURNING 1`
+        )
+        if (inserted.length === 0) {
           repeats += 1
-          if (existing.body_sha256 !== bodyHash) {
+          const [existing] = yield* sql.query<{ body_sha256: string }>`SELECT body_sha256 FROM incident
+            WHERE source = ${incident.source} AND occurrence = ${incident.occurrence} AND version = ${incident.version}`
+          if (existing?.body_sha256 !== bodyHash) {
             // Never silently keep the old content nor send the new: a correction needs a new version (TVP ISA 4.1).
             yield* quarantine(new Rejection.Rejection({
               source: incident.source,
@@ -122,11 +130,6 @@ export const ingest = (
           reference: randomReference,
           ...Option.match(calendar, { onNone: () => ({}), onSome: (c) => ({ calendar: c }) })
         })
-        yield* sql.use((s) =>
-          s`INSERT INTO incident (source, occurrence, version, category, occurred_at, feed_id, body, body_sha256)
-            VALUES (${incident.source}, ${incident.occurrence}, ${incident.version}, ${incident.category},
-              ${DateTime.toDate(incident.occurredAt)}, ${feedId}, ${s.json(body as never)}, ${bodyHash})`
-        )
         yield* audit.append({
           stage: "normalised",
           subject: incidentSubject(incident),
