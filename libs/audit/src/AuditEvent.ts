@@ -8,7 +8,10 @@ import { Schema } from "effect"
 /** The step of the pipeline an event records. Add a literal to add a stage. */
 export const Stage = Schema.Literal(
   "received",
+  "refused",
   "rejected",
+  "replayed",
+  "resolved",
   "normalised",
   "decided",
   "queued",
