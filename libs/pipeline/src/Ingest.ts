@@ -1,28 +1,39 @@
 /**
- * Ingest one feed end to end: record it, decode it with the source plugin, decide each incident
- * under the active agreement, commit incident + decisions + notifications + audit together, then
- * deliver what is queued. A bad record is quarantined and the rest of the batch goes on; a feed
- * or record received twice creates nothing new.
+ * From stored feed to queued notifications. `process` decodes a feed the inbox has stored with
+ * the source plugin its `source` names, decides each incident under the active agreement, and
+ * commits incident + decisions + notifications + audit together. A bad record is quarantined —
+ * with its raw text sealed under the feed's data key — and the rest of the batch goes on; a feed
+ * or record received twice creates nothing new, so processing a feed again is harmless.
+ * `ingest` is the whole path for one feed in hand: receive, process, deliver what is due.
  */
 import { AuditLog } from "@encompass/audit"
 import { Directory } from "@encompass/directory"
 import { Decision, Incident, Notification, Recipient, Rejection } from "@encompass/domain"
 import { Explain, Policy } from "@encompass/isa-policy"
-import type { ChannelPlugin, RawFeed } from "@encompass/plugin-sdk"
-import { SourcePlugin } from "@encompass/plugin-sdk"
+import type { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
+import { RawFeed } from "@encompass/plugin-sdk"
 import type { SqlError } from "@encompass/store"
-import { Sql } from "@encompass/store"
-import { DateTime, Effect, Option, Schema, Stream } from "effect"
+import { Sql, Vault } from "@encompass/store"
+import { DateTime, Duration, Effect, Option, Redacted, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { ActiveAgreement, ActiveCalendar } from "./ActiveAgreement.js"
+import { ActiveSources } from "./ActiveSources.js"
+import * as FeedInbox from "./FeedInbox.js"
 import { randomReference } from "./internal/reference.js"
-import type { DecisionLine, IngestReport, RejectedRecord } from "./IngestReport.js"
+import type { DecisionLine, IngestReport, ProcessReport, RejectedRecord } from "./IngestReport.js"
 import * as Outbox from "./Outbox.js"
 
 export interface IngestOptions {
-  /** How the feed arrived: `file`, `sftp`, `smtp`, `http`. */
-  readonly transport: string
+  /** How the feed arrived. */
+  readonly transport: FeedInbox.Transport
 }
+
+/** A rejected record's text is kept only up to this size; the rejection itself always is. */
+const MAX_RECORD_BYTES = 1024 * 1024
+
+/** Binds a sealed record to its rejection row, so it cannot be moved to another. */
+export const recordContext = (feedId: string, locator: string, field: string | null | undefined): string =>
+  `rejection:${feedId}:${locator}:${field ?? ""}`
 
 const encodeIncident = Schema.encodeSync(Incident.Incident)
 const encodeNotification = Schema.encodeSync(Notification.Notification)
@@ -32,46 +43,39 @@ const sha256 = (text: string): string => createHash("sha256").update(text).diges
 const incidentSubject = (incident: Incident.Incident): string =>
   `occurrence:${incident.source}/${incident.occurrence}/v${incident.version}`
 
-/** Hashes the feed in one streaming pass; the source decodes it in another. */
-const digest = (feed: RawFeed.RawFeed) =>
-  Stream.runFold(feed.content, { hash: createHash("sha256"), size: 0 }, (acc, chunk) => {
-    acc.hash.update(chunk)
-    return { hash: acc.hash, size: acc.size + chunk.byteLength }
-  }).pipe(Effect.map(({ hash, size }) => ({ sha256: hash.digest("hex"), size })))
+export type ProcessRequirements =
+  | Sql.Sql
+  | Vault.Vault
+  | AuditLog.AuditLog
+  | ActiveSources
+  | Directory.Directory
+  | ActiveAgreement
 
-export const ingest = (
-  feed: RawFeed.RawFeed,
-  options: IngestOptions
-): Effect.Effect<
-  IngestReport,
-  RawFeed.FeedReadError | SqlError.SqlError,
-  Sql.Sql | AuditLog.AuditLog | SourcePlugin.SourcePlugin | ChannelPlugin.ChannelPlugin | Directory.Directory | ActiveAgreement
-> =>
+/** Processes the stored feed `feedId`; see the module comment. `repeat` is echoed in the report. */
+export const process = (
+  feedId: string,
+  options: { readonly repeat?: boolean } = {}
+): Effect.Effect<ProcessReport, RawFeed.FeedReadError | SqlError.SqlError, ProcessRequirements> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
-    const source = yield* SourcePlugin.SourcePlugin
+    const vault = yield* Vault.Vault
+    const sources = yield* ActiveSources
     const directory = yield* Directory.Directory
     const agreement = yield* ActiveAgreement
     const calendar = yield* Effect.serviceOption(ActiveCalendar)
 
-    const { sha256: feedHash, size } = yield* digest(feed)
-    const feedRow = yield* sql.transaction(Effect.gen(function*() {
-      const [row] = yield* sql.query<{ id: string; inserted: boolean }>`
-        INSERT INTO feed (source, name, transport, sha256, size_bytes)
-        VALUES (${feed.source}, ${feed.name}, ${options.transport}, ${feedHash}, ${size})
-        ON CONFLICT (source, sha256) DO UPDATE SET received_at = now()
-        RETURNING id::text AS id, (xmax = 0) AS inserted`
-      if (row === undefined) return yield* Effect.dieMessage("INSERT ... RETURNING returned no row")
-      yield* audit.append({
-        stage: "received",
-        subject: `feed:${row.id}`,
-        detail: { source: feed.source, transport: options.transport, sha256: feedHash, bytes: size, repeat: !row.inserted }
-      })
-      return row
-    }))
-    const feedId = feedRow.id
-
+    const opened = yield* FeedInbox.open(feedId)
+    if (Option.isNone(opened)) return yield* new RawFeed.FeedReadError({ reason: `no feed ${feedId} is stored` })
+    const { row, feed } = opened.value
+    const [keyRow] = yield* sql.query<{ data_key: Uint8Array | null }>`SELECT data_key FROM feed WHERE id = ${feedId}`
+    const dataKey = keyRow?.data_key == null ? undefined : yield* Effect.option(vault.unwrap(keyRow.data_key))
+    const sealRecord = (rejection: Rejection.Rejection): Buffer | null => {
+      if (rejection.record === undefined || dataKey === undefined || Option.isNone(dataKey)) return null
+      const text = Buffer.from(Redacted.value(rejection.record))
+      if (text.byteLength > MAX_RECORD_BYTES) return null
+      return Buffer.from(dataKey.value.seal(text, recordContext(feedId, rejection.locator, rejection.field)))
+    }
     const rejected: Array<RejectedRecord> = []
     const decisions: Array<DecisionLine> = []
     let incidents = 0
@@ -81,8 +85,9 @@ export const ingest = (
     const quarantine = (rejection: Rejection.Rejection) =>
       Effect.gen(function*() {
         rejected.push({ locator: rejection.locator, field: rejection.field, reason: rejection.reason, occurrence: rejection.occurrence })
-        const inserted = yield* sql.query`INSERT INTO rejection (feed_id, locator, field, reason, occurrence)
-          VALUES (${feedId}, ${rejection.locator}, ${rejection.field ?? null}, ${rejection.reason}, ${rejection.occurrence ?? null})
+        const inserted = yield* sql.query`INSERT INTO rejection (feed_id, locator, field, reason, occurrence, record)
+          VALUES (${feedId}, ${rejection.locator}, ${rejection.field ?? null}, ${rejection.reason}, ${rejection.occurrence ?? null},
+            ${sealRecord(rejection)})
           ON CONFLICT DO NOTHING RETURNING id`
         if (inserted.length > 0) {
           yield* audit.append({
@@ -93,7 +98,7 @@ export const ingest = (
         }
       })
 
-    const accept = (incident: Incident.Incident) =>
+    const accept = (source: SourcePlugin.SourcePlugin, incident: Incident.Incident) =>
       Effect.gen(function*() {
         incidents += 1
         const body = encodeIncident(incident)
@@ -185,21 +190,63 @@ export const ingest = (
         }
       })
 
-    yield* source.decode(feed).pipe(
-      Stream.runForEach((decoded) => sql.transaction(decoded._tag === "Rejection" ? quarantine(decoded) : accept(decoded)))
-    )
+    const feedLevel = (reason: string) =>
+      sql.transaction(Effect.zipRight(
+        quarantine(new Rejection.Rejection({ source: row.source, locator: "feed", reason })),
+        sql.query`UPDATE feed SET state = 'failed', failure = ${reason}, claimed_until = NULL WHERE id = ${feedId}`
+      ))
 
-    const deliveries = yield* Outbox.deliverDue
+    const source = sources.get(row.source)
+    if (source === undefined) {
+      yield* feedLevel(`no source plugin ${row.source} is enabled in this region`)
+    } else {
+      yield* source.decode(feed).pipe(
+        Stream.runForEach((decoded) => sql.transaction(decoded._tag === "Rejection" ? quarantine(decoded) : accept(source, decoded))),
+        // The stored bytes could not be read back: keep what was decided, say why the rest was not.
+        Effect.tapError((error) => feedLevel(error.reason))
+      )
+      yield* sql.query`UPDATE feed SET state = 'processed', processed_at = now(), failure = NULL, claimed_until = NULL
+        WHERE id = ${feedId} AND state <> 'receiving'`
+    }
+
     return {
-      feed: { id: Number(feedId), name: feed.name, sha256: feedHash, repeat: !feedRow.inserted },
+      feed: { id: Number(feedId), name: row.name, sha256: row.sha256, repeat: options.repeat ?? false },
       incidents,
       repeats,
       rejected,
       decisions,
-      notificationsCreated,
-      deliveries
+      notificationsCreated
     }
   })
+
+/** The whole path for a feed in hand (the `file` transport and tests): receive, process, deliver. */
+export const ingest = (
+  feed: RawFeed.RawFeed,
+  options: IngestOptions
+): Effect.Effect<
+  IngestReport,
+  RawFeed.FeedReadError | SqlError.SqlError,
+  ProcessRequirements | ChannelPlugin.ChannelPlugin | FeedInbox.FeedInbox
+> =>
+  Effect.gen(function*() {
+    const inbox = yield* FeedInbox.FeedInbox
+    const received = yield* inbox.receive(feed, options.transport)
+    const report = yield* process(received.id, { repeat: received.repeat })
+    const deliveries = yield* Outbox.deliverDue
+    return { ...report, deliveries }
+  })
+
+/**
+ * Claims the oldest stored feed no other gateway holds, for `lease`; processing is idempotent,
+ * so a feed whose gateway died is simply processed again when the lease runs out.
+ */
+export const claimStored = (lease: Duration.DurationInput): Effect.Effect<Option.Option<string>, SqlError.SqlError, Sql.Sql> =>
+  Effect.flatMap(Sql.Sql, (sql) =>
+    sql.query<{ id: string }>`UPDATE feed SET claimed_until = now() + make_interval(secs => ${Duration.toSeconds(lease)})
+      WHERE id = (SELECT id FROM feed WHERE state = 'stored' AND (claimed_until IS NULL OR claimed_until < now())
+        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING id::text AS id`
+  ).pipe(Effect.map((rows) => Option.fromNullable(rows[0]?.id)))
 
 const decisionDetail = (decision: Decision.Decision, recipient: string) => ({
   child: decision.child,

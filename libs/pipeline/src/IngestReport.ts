@@ -23,6 +23,9 @@ export interface DeliveryLine {
   readonly detail: string
 }
 
+/** What processing one stored feed did. */
+export type ProcessReport = Omit<IngestReport, "deliveries">
+
 export interface IngestReport {
   readonly feed: { readonly id: number; readonly name: string; readonly sha256: string; readonly repeat: boolean }
   readonly incidents: number

@@ -1,4 +1,5 @@
 export * as ActiveAgreement from "./ActiveAgreement.js"
+export * as ActiveSources from "./ActiveSources.js"
 export * as FeedInbox from "./FeedInbox.js"
 export * as Ingest from "./Ingest.js"
 export * as IngestReport from "./IngestReport.js"

@@ -1,10 +1,10 @@
 import { AuditLog } from "@encompass/audit"
 import { Rejection } from "@encompass/domain"
 import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
-import { Sql } from "@encompass/store"
+import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Ref } from "effect"
-import { ActiveAgreement, Ingest } from "../src/index.js"
+import { ActiveAgreement, ActiveSources, FeedInbox, Ingest } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 
 class Recording extends Context.Tag("test/Recording")<Recording, Effect.Effect.Success<typeof Fixtures.recordingChannel>>() {}
@@ -13,13 +13,14 @@ const ChannelLive = Layer.effect(ChannelPlugin.ChannelPlugin, Effect.map(Recordi
   Layer.provideMerge(Layer.effect(Recording, Fixtures.recordingChannel))
 )
 
-const TestLive = Layer.mergeAll(AuditLog.layer, Fixtures.directoryLayer, ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp), ChannelLive).pipe(
+const TestLive = Layer.mergeAll(FeedInbox.layer, Fixtures.directoryLayer, ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp), ChannelLive).pipe(
+  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
   Layer.provideMerge(Sql.layerTest)
 )
 
 const ingest = (name: string, items: ReadonlyArray<SourcePlugin.Decoded>) =>
   Ingest.ingest(Fixtures.feed(name), { transport: "file" }).pipe(
-    Effect.provideService(SourcePlugin.SourcePlugin, Fixtures.sourceOf(items))
+    Effect.provideService(ActiveSources.ActiveSources, ActiveSources.ActiveSources.fromPlugins([Fixtures.sourceOf(items)]))
   )
 
 const rows = <A extends object>(strings: TemplateStringsArray, ...params: ReadonlyArray<string | number>) =>
