@@ -47,9 +47,11 @@ export default [
             },
             { sourceTag: "type:testkit", onlyDependOnLibsWithTags: ["type:contract", "type:domain"], bannedExternalImports: appOnly },
             { sourceTag: "type:plugin", onlyDependOnLibsWithTags: ["type:contract", "type:domain", "type:testkit"], bannedExternalImports: appOnly },
+            // The regional service (apps/gateway) is an app the `encompass` command launches; it
+            // carries type:service so apps/cli may import it, and nothing imports apps/cli.
             {
               sourceTag: "type:app",
-              onlyDependOnLibsWithTags: ["type:pipeline", "type:policy", "type:directory", "type:store", "type:audit", "type:contract", "type:domain", "type:plugin"]
+              onlyDependOnLibsWithTags: ["type:service", "type:pipeline", "type:policy", "type:directory", "type:store", "type:audit", "type:contract", "type:domain", "type:plugin"]
             },
             { sourceTag: "type:tool", onlyDependOnLibsWithTags: ["*"] }
           ]

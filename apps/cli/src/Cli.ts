@@ -26,6 +26,11 @@ const dataDir = Options.directory("data-dir").pipe(
   Options.withDescription("embedded database folder, used when DATABASE_URL is not set")
 )
 
+const masterKeyFile = Options.file("master-key-file").pipe(
+  Options.withDefault(".encompass/master.key"),
+  Options.withDescription("the master key sealing stored feeds (base64, 32 bytes), created on first use; ENCOMPASS_MASTER_KEY overrides it")
+)
+
 const demo = Command.make(
   "demo",
   { out: Options.directory("out").pipe(Options.withDefault("demo-out"), Options.withDescription("where the mail, attachments and database go")) },
@@ -48,6 +53,7 @@ const ingest = Command.make(
       Options.withDescription("school calendar (term dates, INSET days, bank holidays) for deadlines")
     ),
     dataDir,
+    masterKeyFile,
     feed: Args.file({ name: "FEED", exists: "yes" })
   },
   (options) =>
@@ -61,6 +67,7 @@ const ingest = Command.make(
       }).pipe(
         Effect.provide(Gateway.layer({
           store: Gateway.storeLayer(options.dataDir),
+          vault: Gateway.vaultLayer(options.masterKeyFile),
           directoryFile: options.directory,
           agreementFile: options.agreement,
           calendarFile: options.calendar,

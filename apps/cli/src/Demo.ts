@@ -45,6 +45,7 @@ export const run = (out: string) =>
     }, passwordsFile)
     const gateway = Gateway.layer({
       store: Gateway.embeddedStoreLayer(folders.data),
+      vault: Gateway.vaultLayer(path.join(out, "master.key")),
       directoryFile: path.join(demoFolder, "directory.csv"),
       agreementFile: AgreementFiles.defaultAgreementFile,
       calendarFile: AgreementFiles.calendarFile,

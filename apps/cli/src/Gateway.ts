@@ -1,13 +1,16 @@
 /**
  * Composes the gateway for one run of `ingest` or `demo`: the store, the audit log, the
- * directory, the agreement and school calendar, the Niche RMS source and the secure-email channel.
+ * vault, the feed inbox, the directory, the agreement and school calendar, the Niche RMS source
+ * and the secure-email channel.
  */
 import { AuditLog } from "@encompass/audit"
 import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import type { SecureEmailConfig } from "@encompass/channel-secure-email"
 import { Directory } from "@encompass/directory"
-import { ActiveAgreement } from "@encompass/pipeline"
+import * as MasterKey from "@encompass/gateway/MasterKey"
+import { ActiveAgreement, ActiveSources, FeedInbox } from "@encompass/pipeline"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
+import type { Vault } from "@encompass/store"
 import { Sql } from "@encompass/store"
 import { Effect, Layer, Redacted } from "effect"
 import * as AgreementFiles from "./AgreementFiles.js"
@@ -29,8 +32,12 @@ export const storeLayer = (dataDir: string) => {
 /** Always the embedded store, whatever `DATABASE_URL` says: the demo never writes to a server. */
 export const embeddedStoreLayer = (dataDir: string) => Sql.layer({ dataDir })
 
+/** The master key next to the embedded store, created on first use unless ENCOMPASS_MASTER_KEY is set. */
+export const vaultLayer = (keyFile: string) => MasterKey.vaultLayer({ file: keyFile, create: true })
+
 export interface GatewayOptions {
   readonly store: Layer.Layer<Sql.Sql, unknown>
+  readonly vault: Layer.Layer<Vault.Vault, unknown>
   readonly directoryFile: string
   readonly agreementFile: string
   readonly calendarFile: string
@@ -39,10 +46,13 @@ export interface GatewayOptions {
 
 export const layer = (options: GatewayOptions) =>
   Layer.mergeAll(
-    AuditLog.layer,
+    FeedInbox.layer,
     Directory.layerCsv(options.directoryFile),
     agreementLayer(options.agreementFile),
     calendarLayer(options.calendarFile),
-    NicheRmsSource.layer,
+    ActiveSources.ActiveSources.layer([NicheRmsSource.make()]),
     SecureEmailChannel.layer(options.channel)
-  ).pipe(Layer.provideMerge(options.store))
+  ).pipe(
+    Layer.provideMerge(Layer.mergeAll(AuditLog.layer, options.vault)),
+    Layer.provideMerge(options.store)
+  )

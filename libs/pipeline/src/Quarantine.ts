@@ -1,0 +1,219 @@
+/**
+ * The operator's view of the quarantine (DESIGN.md §8): every rejected record with where it was,
+ * which field failed and why, its raw text sealed under its feed's data key. `retry` replays the
+ * record — as received, or as the operator corrected it — through the same source plugin as a
+ * new feed; `discard` closes it with a reason. Every step is audited, reading a record included.
+ */
+import { AuditLog } from "@encompass/audit"
+import { Ids } from "@encompass/domain"
+import type { ChannelPlugin, RawFeed } from "@encompass/plugin-sdk"
+import { Sql, Vault } from "@encompass/store"
+import type { SqlError } from "@encompass/store"
+import { Effect, Redacted, Schema, Stream } from "effect"
+import * as FeedInbox from "./FeedInbox.js"
+import * as Ingest from "./Ingest.js"
+import type { IngestReport } from "./IngestReport.js"
+import * as Outbox from "./Outbox.js"
+
+export class QuarantineError extends Schema.TaggedError<QuarantineError>()("QuarantineError", {
+  module: Schema.Literal("Quarantine"),
+  method: Schema.String,
+  reason: Schema.Literal("NotFound", "NotOpen", "NoRecord", "Unreadable"),
+  rejection: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `quarantine entry ${this.rejection}: ${this.detail}`
+  }
+}
+
+export type Status = "open" | "resolved" | "replaced" | "discarded"
+
+export interface Entry {
+  readonly id: string
+  readonly feed: string
+  readonly source: string
+  readonly feedName: string
+  readonly locator: string
+  readonly field: string | null
+  readonly reason: string
+  readonly occurrence: string | null
+  readonly status: Status
+  readonly hasRecord: boolean
+  readonly createdAt: Date
+  readonly resolution: string | null
+}
+
+interface EntryRow {
+  readonly id: string
+  readonly feed: string
+  readonly source: string
+  readonly feed_name: string
+  readonly locator: string
+  readonly field: string | null
+  readonly reason: string
+  readonly occurrence: string | null
+  readonly status: Status
+  readonly has_record: boolean
+  readonly created_at: Date
+  readonly resolution: string | null
+}
+
+const toEntry = (row: EntryRow): Entry => ({
+  id: row.id,
+  feed: row.feed,
+  source: row.source,
+  feedName: row.feed_name,
+  locator: row.locator,
+  field: row.field,
+  reason: row.reason,
+  occurrence: row.occurrence,
+  status: row.status,
+  hasRecord: row.has_record,
+  createdAt: row.created_at,
+  resolution: row.resolution
+})
+
+const fail = (method: string, rejection: string, reason: QuarantineError["reason"], detail: string) =>
+  new QuarantineError({ module: "Quarantine", method, rejection, reason, detail })
+
+/** Entries, newest first; open ones unless `status` says otherwise. */
+export const list = (options: { readonly status?: Status | "all"; readonly limit?: number } = {}): Effect.Effect<ReadonlyArray<Entry>, SqlError.SqlError, Sql.Sql> =>
+  Effect.flatMap(Sql.Sql, (sql) => {
+    const status = options.status ?? "open"
+    return sql.use((s) =>
+      s<Array<EntryRow>>`SELECT r.id::text AS id, r.feed_id::text AS feed, f.source, f.name AS feed_name, r.locator, r.field, r.reason,
+          r.occurrence, r.status, r.record IS NOT NULL AS has_record, r.created_at, r.resolution
+        FROM rejection r JOIN feed f ON f.id = r.feed_id
+        ${status === "all" ? s`` : s`WHERE r.status = ${status}`}
+        ORDER BY r.id DESC LIMIT ${options.limit ?? 1000}`
+    )
+  }).pipe(Effect.map((rows) => rows.map(toEntry)))
+
+const entry = (method: string, id: string) =>
+  Effect.flatMap(Sql.Sql, (sql) =>
+    sql.use((s) =>
+      s<Array<EntryRow & { record: Uint8Array | null; data_key: Uint8Array | null }>>`SELECT r.id::text AS id, r.feed_id::text AS feed,
+          f.source, f.name AS feed_name, r.locator, r.field, r.reason, r.occurrence, r.status, r.record IS NOT NULL AS has_record,
+          r.created_at, r.resolution, r.record, f.data_key
+        FROM rejection r JOIN feed f ON f.id = r.feed_id WHERE r.id = ${/^\d+$/.test(id) ? id : "0"}`
+    )
+  ).pipe(Effect.flatMap(([row]) => (row === undefined ? Effect.fail(fail(method, id, "NotFound", "no such entry")) : Effect.succeed(row))))
+
+/** The entry without its record. */
+export const get = (id: string): Effect.Effect<Entry, QuarantineError | SqlError.SqlError, Sql.Sql> =>
+  Effect.map(entry("get", id), toEntry)
+
+const openRecord = (method: string, row: EntryRow & { record: Uint8Array | null; data_key: Uint8Array | null }) =>
+  Effect.gen(function*() {
+    if (row.record === null || row.data_key === null) {
+      return yield* fail(method, row.id, "NoRecord", "no record text was kept for this rejection (a whole-feed or gateway-level rejection, or a record over 1 MiB)")
+    }
+    const vault = yield* Vault.Vault
+    const unreadable = (detail: string) => fail(method, row.id, "Unreadable", detail)
+    const key = yield* vault.unwrap(row.data_key).pipe(Effect.mapError((e) => unreadable(e.detail)))
+    const bytes = yield* key.open(row.record, Ingest.recordContext(row.feed, row.locator, row.field)).pipe(
+      Effect.mapError((e) => unreadable(e.detail))
+    )
+    return Redacted.make(Buffer.from(bytes).toString("utf8"))
+  })
+
+/**
+ * The rejected record's raw text, for an operator to correct. Personal data: the read is audited
+ * (stage `viewed`, with who) and the text is Redacted so it cannot reach a log by accident.
+ */
+export const record = (
+  id: string,
+  operator: string
+): Effect.Effect<Redacted.Redacted<string>, QuarantineError | SqlError.SqlError, Sql.Sql | Vault.Vault | AuditLog.AuditLog> =>
+  Effect.gen(function*() {
+    const row = yield* entry("record", id)
+    const text = yield* openRecord("record", row)
+    yield* Effect.flatMap(AuditLog.AuditLog, (audit) =>
+      audit.append({ stage: "viewed", subject: `rejection:${row.id}`, detail: { operator, what: "quarantined record" } }))
+    return text
+  })
+
+export interface RetryReport {
+  readonly entry: Entry
+  /** The replay's own ingest report: its incidents, rejections, notifications and deliveries. */
+  readonly replay: IngestReport
+  /** `open`: the replay was rejected in the same feed, so the entry still stands. */
+  readonly status: "resolved" | "replaced" | "open"
+}
+
+/**
+ * Replays an open entry through its source as a new feed (transport `quarantine`): its record as
+ * received, or `corrected` when the operator fixed it. With no rejection the entry is resolved;
+ * otherwise it is replaced by the replay's own rejections, which are open entries in turn (or
+ * stays open, when the replay was its own feed again). A
+ * whole-feed rejection (no record) replays the stored feed itself, e.g. once its source plugin
+ * is enabled.
+ */
+export const retry = (
+  id: string,
+  options: { readonly operator: string; readonly corrected?: Uint8Array | undefined }
+): Effect.Effect<
+  RetryReport,
+  QuarantineError | RawFeed.FeedReadError | SqlError.SqlError,
+  Ingest.ProcessRequirements | ChannelPlugin.ChannelPlugin | FeedInbox.FeedInbox
+> =>
+  Effect.gen(function*() {
+    const sql = yield* Sql.Sql
+    const audit = yield* AuditLog.AuditLog
+    const row = yield* entry("retry", id)
+    if (row.status !== "open") return yield* fail("retry", id, "NotOpen", `the entry is ${row.status}`)
+
+    const replay = row.locator === "feed" && row.record === null && options.corrected === undefined
+      ? yield* replayFeed(row.feed)
+      : yield* Effect.gen(function*() {
+        const content = options.corrected ?? Buffer.from(Redacted.value(yield* openRecord("retry", row)))
+        const feed: RawFeed.RawFeed = { source: Ids.SourceId.make(row.source), name: `quarantine-${row.id}`, content: Stream.succeed(content) }
+        return yield* Ingest.ingest(feed, { transport: "quarantine" })
+      })
+
+    // A replay whose bytes are the entry's own feed (a one-record feed retried as received) is
+    // that feed again: the entry stays open rather than pointing at itself.
+    const status = replay.rejected.length === 0 ? "resolved" : String(replay.feed.id) === row.feed ? "open" : "replaced"
+    const resolution = status === "resolved"
+      ? `replayed as feed ${replay.feed.id} by ${options.operator}`
+      : status === "replaced"
+      ? `replayed as feed ${replay.feed.id} by ${options.operator}; still rejected (see that feed's entries)`
+      : null
+    yield* sql.transaction(Effect.gen(function*() {
+      if (status !== "open") {
+        yield* sql.query`UPDATE rejection SET status = ${status}, resolved_at = now(), resolution = ${resolution} WHERE id = ${row.id}`
+      }
+      yield* audit.append({
+        stage: status === "resolved" ? "resolved" : "replayed",
+        subject: `rejection:${row.id}`,
+        detail: { operator: options.operator, corrected: options.corrected !== undefined, feed: replay.feed.id, stillRejected: replay.rejected.length }
+      })
+    }))
+    return { entry: toEntry({ ...row, status, resolution }), replay, status }
+  })
+
+const replayFeed = (feedId: string) =>
+  Effect.gen(function*() {
+    const report = yield* Ingest.process(feedId, { repeat: true })
+    const deliveries = yield* Outbox.deliverDue
+    return { ...report, deliveries }
+  })
+
+/** Closes an open entry without replaying it; the reason is kept and audited. */
+export const discard = (
+  id: string,
+  options: { readonly operator: string; readonly reason: string }
+): Effect.Effect<Entry, QuarantineError | SqlError.SqlError, Sql.Sql | AuditLog.AuditLog> =>
+  Effect.gen(function*() {
+    const sql = yield* Sql.Sql
+    const audit = yield* AuditLog.AuditLog
+    const row = yield* entry("discard", id)
+    if (row.status !== "open") return yield* fail("discard", id, "NotOpen", `the entry is ${row.status}`)
+    const resolution = `discarded by ${options.operator}: ${options.reason}`
+    yield* sql.transaction(Effect.zipRight(
+      sql.query`UPDATE rejection SET status = 'discarded', resolved_at = now(), resolution = ${resolution} WHERE id = ${row.id}`,
+      audit.append({ stage: "resolved", subject: `rejection:${row.id}`, detail: { operator: options.operator, discarded: options.reason } })
+    ))
+    return toEntry({ ...row, status: "discarded", resolution })
+  })

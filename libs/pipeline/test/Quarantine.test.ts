@@ -1,0 +1,136 @@
+import { AuditLog } from "@encompass/audit"
+import { Ids, Rejection } from "@encompass/domain"
+import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
+import type { RawFeed } from "@encompass/plugin-sdk"
+import { Sql, Vault } from "@encompass/store"
+import { expect, layer } from "@effect/vitest"
+import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
+import { ActiveAgreement, ActiveSources, FeedInbox, Ingest, Quarantine } from "../src/index.js"
+import * as Fixtures from "./Fixtures.js"
+
+/**
+ * A line source for replay tests: `OCCURRENCE,URN` per line. A URN that is not six digits is
+ * rejected, naming the line and field, with the line itself as the replayable record.
+ */
+const lineSource: SourcePlugin.SourcePlugin = {
+  ...Fixtures.sourceOf([]),
+  decode: (feed: RawFeed.RawFeed) =>
+    Stream.unwrap(Effect.map(Stream.runCollect(feed.content), (chunks) => {
+      const text = Buffer.concat([...Chunk.toReadonlyArray(chunks)]).toString("utf8")
+      return Stream.fromIterable(text.split("\n").filter((l) => l !== "").map((line, i): SourcePlugin.Decoded => {
+        const [occurrence = "", urn = ""] = line.split(",")
+        return /^\d{6}$/.test(urn)
+          ? Fixtures.incident(occurrence, [{ ref: "A", urn, line: i + 1 }])
+          : new Rejection.Rejection({
+            source: feed.source,
+            locator: `line ${i + 1}`,
+            field: "urn",
+            reason: "not a six-digit URN",
+            occurrence: Ids.OccurrenceRef.make(occurrence),
+            record: Redacted.make(`${line}\n`)
+          })
+      }))
+    }))
+}
+
+const ChannelLive = Layer.effect(ChannelPlugin.ChannelPlugin, Effect.map(Fixtures.recordingChannel, (r) => r.plugin))
+
+const TestLive = Layer.mergeAll(
+  FeedInbox.layer,
+  Fixtures.directoryLayer,
+  ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp),
+  ActiveSources.ActiveSources.layer([lineSource]),
+  ChannelLive
+).pipe(
+  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(Sql.layerTest)
+)
+
+const feed = (name: string, text: string): RawFeed.RawFeed => ({
+  source: Fixtures.source,
+  name,
+  content: Stream.succeed(new TextEncoder().encode(text))
+})
+const operator = "ops.tester"
+const openFor = (feedId: number) =>
+  Effect.map(Quarantine.list(), (entries) => entries.filter((e) => e.feed === String(feedId)))
+const firstOpen = (feedId: number) =>
+  Effect.flatMap(openFor(feedId), ([entry]) => (entry === undefined ? Effect.dieMessage(`no open entry for feed ${feedId}`) : Effect.succeed(entry)))
+
+layer(TestLive, { timeout: 120_000 })("Quarantine", (it) => {
+  it.effect("a rejected record is kept sealed, listed with line, field and reason, and readable only through an audited read", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q1.csv", "43/200001/26,100001\n43/200002/26,1000X1\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      expect(entry).toMatchObject({ locator: "line 2", field: "urn", reason: "not a six-digit URN", status: "open", hasRecord: true })
+      const sealed = yield* Effect.flatMap(Sql.Sql, (sql) => sql.query<{ record: Uint8Array }>`SELECT record FROM rejection WHERE id = ${entry.id}`)
+      expect(sealed.map((r) => Buffer.from(r.record).toString("latin1")).join()).not.toContain("1000X1")
+      expect(Redacted.value(yield* Quarantine.record(entry.id, operator))).toBe("43/200002/26,1000X1\n")
+      const events = yield* Effect.flatMap(AuditLog.AuditLog, (a) => Stream.runCollect(a.events({ subjectPrefix: `rejection:${entry.id}` })))
+      expect(Chunk.toReadonlyArray(events).filter((e) => e.subject === `rejection:${entry.id}`).map((e) => [e.stage, e.detail["operator"]]))
+        .toEqual([["viewed", operator]])
+    }))
+
+  it.effect("retrying with the operator's correction decides and delivers the record and resolves the entry", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q2.csv", "43/200003/26,1000Y1\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      const retried = yield* Quarantine.retry(entry.id, { operator, corrected: new TextEncoder().encode("43/200003/26,100001\n") })
+      expect(retried.status).toBe("resolved")
+      expect(retried.replay.notificationsCreated).toBe(1)
+      expect(retried.replay.deliveries.map((d) => d.outcome)).toEqual(["delivered"])
+      expect((yield* Quarantine.get(entry.id)).status).toBe("resolved")
+      expect(yield* openFor(report.feed.id)).toEqual([])
+    }))
+
+  it.effect("a replay that is still wrong replaces the entry with the replay's own open entry", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q3.csv", "43/200004/26,100001\n43/200007/26,1000Z1\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      const retried = yield* Quarantine.retry(entry.id, { operator })
+      expect(retried.status).toBe("replaced")
+      const next = yield* firstOpen(retried.replay.feed.id)
+      expect(next).toMatchObject({ locator: "line 1", field: "urn", feedName: `quarantine-${entry.id}` })
+      const again = yield* Effect.flip(Quarantine.retry(entry.id, { operator }))
+      expect(again.reason).toBe("NotOpen")
+    }))
+
+  it.effect("retrying a one-record feed as received is that feed again: the entry stays open", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q5.csv", "43/200008/26,1000Q1\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      const retried = yield* Quarantine.retry(entry.id, { operator })
+      expect(retried.status).toBe("open")
+      expect((yield* Quarantine.get(entry.id)).status).toBe("open")
+    }))
+
+  it.effect("discarding closes an entry with the operator's reason, audited", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q4.csv", "43/200005/26,bad\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      const closed = yield* Quarantine.discard(entry.id, { operator, reason: "test record sent in error" })
+      expect(closed).toMatchObject({ status: "discarded", resolution: `discarded by ${operator}: test record sent in error` })
+      expect((yield* Effect.flip(Quarantine.discard(entry.id, { operator, reason: "again" }))).reason).toBe("NotOpen")
+    }))
+
+  it.effect("a feed from a source the region does not enable is kept and replayed whole once it is enabled", () =>
+    Effect.gen(function*() {
+      const other = { ...feed("other.csv", "43/200006/26,100002\n"), source: Ids.SourceId.make("athena") }
+      const report = yield* Ingest.ingest(other, { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      expect(entry).toMatchObject({ locator: "feed", hasRecord: false, reason: "no source plugin athena is enabled in this region" })
+      const athena = { ...lineSource, id: Ids.SourceId.make("athena") }
+      const retried = yield* Quarantine.retry(entry.id, { operator }).pipe(
+        Effect.provideService(ActiveSources.ActiveSources, ActiveSources.ActiveSources.fromPlugins([lineSource, athena]))
+      )
+      expect(retried.status).toBe("resolved")
+      expect(retried.replay.notificationsCreated).toBe(1)
+    }))
+
+  it.effect("an unknown entry id is a typed NotFound, whatever is typed", () =>
+    Effect.gen(function*() {
+      for (const id of ["999999", "1; DROP TABLE rejection"]) {
+        expect((yield* Effect.flip(Quarantine.get(id))).reason).toBe("NotFound")
+      }
+    }))
+})
