@@ -4,10 +4,9 @@
  * record of the rationale for sharing or declining). Files are YAML; the caller reads the file
  * and passes its text to `parse`, so this package stays free of I/O.
  */
-import { CalendarDate, Child, Decision, Ids, Incident } from "@encompass/domain"
+import { CalendarDate, Child, Decision, Ids, Incident, YamlSource as Yaml } from "@encompass/domain"
 import { Either, ParseResult, Schema } from "effect"
 import { AgreementError, AgreementIssue } from "./AgreementError.js"
-import * as Yaml from "./internal/Yaml.js"
 
 const Clause = Schema.NonEmptyTrimmedString.annotations({
   title: "Clause",

@@ -6,10 +6,10 @@
  * must then meet the rest of the duty some other way.
  */
 import type { CalendarDate } from "@encompass/domain"
+import { YamlSource as Yaml } from "@encompass/domain"
 import { Either, Option } from "effect"
 import * as Agreement from "./Agreement.js"
 import { AgreementError, AgreementIssue } from "./AgreementError.js"
-import * as Yaml from "./internal/Yaml.js"
 
 /** Rules whose breach refuses the agreement. */
 export type LooseningRule =

@@ -4,10 +4,9 @@
  * term and neither a bank holiday nor a closure. Outside the span the file's terms cover, every
  * weekday that is not a bank holiday counts, so a stale file gives earlier deadlines, never later.
  */
-import { CalendarDate } from "@encompass/domain"
+import { CalendarDate, YamlSource as Yaml } from "@encompass/domain"
 import { Either, Option, ParseResult, Schema } from "effect"
 import { AgreementError, AgreementIssue } from "./AgreementError.js"
-import * as Yaml from "./internal/Yaml.js"
 
 export class Term extends Schema.Class<Term>("Term")(
   Schema.Struct({ start: CalendarDate.CalendarDate, end: CalendarDate.CalendarDate }).pipe(

@@ -1,6 +1,7 @@
 /**
- * YAML reading that keeps node positions, so a problem in an agreement file is reported at its
- * key path and line rather than as a bare "invalid".
+ * YAML reading that keeps node positions, so a problem in a configuration file (an agreement, a
+ * region, a field mapping) is reported at its key path and line rather than as a bare "invalid".
+ * Pair it with `DecodeIssue`, whose messages never quote the value.
  */
 import type { Document, Range } from "yaml"
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from "yaml"
