@@ -3,14 +3,15 @@
  * model): call `suite(options)` once from `test/<Name>.conformance.test.ts`. It proves what the
  * contract promises and the core relies on — bad input gives typed Rejections, never a throw,
  * a defect or a hang; decoding is a pure function of the bytes however they are chunked;
- * rejections carry no personal data; a large feed streams in bounded memory; the manifest is
- * valid for this SDK.
+ * rejections carry no personal data; a rejection's replayable `record` reproduces it and stays
+ * redacted; a large feed streams in bounded memory; the manifest is valid for this SDK.
  */
 import { Incident, Rejection } from "@encompass/domain"
 import { Manifest } from "@encompass/plugin-sdk"
 import type { RawFeed, SourcePlugin } from "@encompass/plugin-sdk"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Schema, Stream } from "effect"
+import { Chunk, Effect, Exit, Redacted, Schema, Stream } from "effect"
+import { inspect } from "node:util"
 import * as Chunks from "./internal/Chunks.js"
 import * as Heap from "./internal/Heap.js"
 
@@ -41,10 +42,25 @@ export interface Options {
   readonly maxHeapGrowthBytes?: number
   /** Time box for each small decode; 10 s unless a test says otherwise. */
   readonly timeoutMillis?: number
+  /**
+   * Whether the plugin hands rejected records back for replay (`Rejection.record`): then at least
+   * one of the malformed inputs must give a rejection with a record. Records that are given are
+   * checked either way.
+   */
+  readonly replayable?: boolean
+  /** Names this run in the test titles, when a plugin runs the suite more than once (another configuration). */
+  readonly variant?: string
 }
 
 const isIncident = Schema.is(Incident.Incident)
 const isRejection = Schema.is(Rejection.Rejection)
+const encodeDecoded = Schema.encodeSync(Schema.Array(Schema.Union(Incident.Incident, Rejection.Rejection)))
+
+/**
+ * A reason as a replay must reproduce it. Numbers are left out: a reason may point at other
+ * records by position ("differs from line 11"), and a replayed record sits at other positions.
+ */
+const replayReason = (reason: string): string => reason.replace(/\d+/g, "#")
 
 /** A comparable digest of one decoded item: what the core keys incidents and quarantine on. */
 const idOf = (item: SourcePlugin.Decoded): string =>
@@ -78,7 +94,7 @@ export const suite = (options: Options): void => {
 
   const rejections = (items: ReadonlyArray<SourcePlugin.Decoded>) => items.filter(isRejection)
 
-  describe(`${plugin.id} source conformance`, () => {
+  describe(`${plugin.id} source conformance${options.variant === undefined ? "" : ` (${options.variant})`}`, () => {
     it("has a valid manifest, for this SDK, under its own id", () => {
       expect(Schema.is(Manifest.SourceManifest)(plugin.manifest)).toBe(true)
       expect(plugin.manifest.id).toBe(plugin.id)
@@ -113,11 +129,41 @@ export const suite = (options: Options): void => {
         }
       }))
 
-    it.live("gives the same incident and rejection ids when a feed is decoded again", () =>
+    it.live("gives the same incidents and rejection ids when a feed is decoded again", () =>
       Effect.gen(function*() {
-        const first = (yield* decode([options.sample])).map(idOf)
-        const again = (yield* decode([options.sample])).map(idOf)
-        expect(again).toEqual(first)
+        const first = yield* decode([options.sample])
+        const again = yield* decode([options.sample])
+        expect(again.map(idOf)).toEqual(first.map(idOf))
+        // Every field of every incident, not just its id: a repeat must be recognisable as one.
+        expect(encodeDecoded(again.filter(isIncident))).toEqual(encodeDecoded(first.filter(isIncident)))
+      }))
+
+    it.live("gives a rejection's record, decoded alone, the same rejection again (replay reproduces it)", () =>
+      Effect.gen(function*() {
+        let replayed = 0
+        for (const content of [options.sample, ...options.malformed.map((m) => m.content)]) {
+          for (const rejection of rejections(yield* decode([content]))) {
+            if (rejection.record === undefined) continue
+            expect(Redacted.isRedacted(rejection.record), "the record is Redacted").toBe(true)
+            replayed++
+            const again = rejections(yield* decode([new TextEncoder().encode(Redacted.value(rejection.record))]))
+            const same = again.filter((r) => r.field === rejection.field && replayReason(r.reason) === replayReason(rejection.reason))
+            expect(same.length, `replaying the record of ${rejection.message} gives it again`).toBeGreaterThan(0)
+          }
+        }
+        if (options.replayable === true) expect(replayed, "rejections carrying a record").toBeGreaterThan(0)
+      }))
+
+    it.live("never reveals a rejection's record, or any personal data, when the rejection is printed or serialised", () =>
+      Effect.gen(function*() {
+        for (const content of [options.sample, ...options.malformed.map((m) => m.content)]) {
+          for (const rejection of rejections(yield* decode([content]))) {
+            const shown = [String(rejection), JSON.stringify(rejection), inspect(rejection, { depth: 5 }), String(rejection.record)]
+            for (const text of shown) {
+              for (const value of options.sensitive) expect(text, `a printed rejection shows ${value}`).not.toContain(value)
+            }
+          }
+        }
       }))
 
     it.live("never puts personal data into a rejection's reason, locator, field or message", () =>

@@ -2,12 +2,13 @@
  * Source plugin for the JSON Lines feed any force can produce: one incident with its children
  * per line, in the domain's encoded form (README.md). Decoding streams line by line in constant
  * memory and never fails on content: a bad line becomes a Rejection naming `line N` and the
- * failing field's path, never its value.
+ * failing field's path, never its value, and carrying the line itself (redacted) for correction
+ * and replay.
  */
 import { Child, DecodeIssue, Ids, Incident, Rejection } from "@encompass/domain"
 import { Manifest, SourcePlugin } from "@encompass/plugin-sdk"
 import type { RawFeed } from "@encompass/plugin-sdk"
-import { Array as Arr, Either, Layer, Option, Schema, Stream } from "effect"
+import { Array as Arr, Either, Layer, Option, Redacted, Schema, Stream } from "effect"
 import { IncidentLine } from "./IncidentLine.js"
 import { LineReader } from "./internal/LineReader.js"
 import type { Line } from "./internal/LineReader.js"
@@ -33,6 +34,9 @@ const isOccurrence = Schema.is(Ids.OccurrenceRef)
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const BOM = "\uFEFF"
 
+/** The longest line a rejection hands back as its `record`, in bytes; a longer one gets none. */
+export const maxReplayBytes = 1024 * 1024
+
 const occurrenceOf = (value: unknown): Ids.OccurrenceRef | undefined => {
   const occurrence = typeof value === "object" && value !== null && "occurrence" in value ? value.occurrence : undefined
   return isOccurrence(occurrence) ? occurrence : undefined
@@ -40,6 +44,8 @@ const occurrenceOf = (value: unknown): Ids.OccurrenceRef | undefined => {
 
 const decodeOne = (source: Ids.SourceId, line: Line): ReadonlyArray<SourcePlugin.Decoded> => {
   const locator = `line ${line.number}`
+  // The line itself, a feed of one line, once it is known to be text: an operator corrects and replays it.
+  let record: string | undefined
   const reject = (reason: string, field?: string, occurrence?: Ids.OccurrenceRef) =>
     [
       new Rejection.Rejection({
@@ -47,18 +53,22 @@ const decodeOne = (source: Ids.SourceId, line: Line): ReadonlyArray<SourcePlugin
         locator,
         reason,
         ...(field === undefined || field === "" ? {} : { field }),
-        ...(occurrence === undefined ? {} : { occurrence })
+        ...(occurrence === undefined ? {} : { occurrence }),
+        ...(record === undefined ? {} : { record: Redacted.make(record) })
       })
     ]
+  // Not kept: it was never held in memory.
   if (line._tag === "TooLong") return reject("the line is longer than the configured limit (maxLineBytes)")
   let text: string
   try {
     text = utf8.decode(line.bytes)
   } catch {
+    // Not kept either: a string cannot hold the bytes as they are, so a replay would not be this line.
     return reject("is not valid UTF-8")
   }
   if (line.number === 1 && text.startsWith(BOM)) text = text.slice(1)
   if (text.trim() === "") return []
+  if (line.bytes.length <= maxReplayBytes) record = text
   let json: unknown
   try {
     json = JSON.parse(text)

@@ -37,5 +37,6 @@ SourceConformance.suite({
     { name: "binary noise", content: new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)) }
   ],
   headerOnly: new Uint8Array(0),
-  large
+  large,
+  replayable: true
 })

@@ -2,7 +2,7 @@ import { Ids } from "@encompass/domain"
 import type { Incident, Rejection } from "@encompass/domain"
 import { SourcePlugin } from "@encompass/plugin-sdk"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Chunk, DateTime, Effect, Stream } from "effect"
+import { Chunk, DateTime, Effect, Redacted, Stream } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { IncidentLine, JsonSource, SourceJsonConfig } from "../src/index.js"
@@ -99,6 +99,34 @@ describe("JsonSource", () => {
       "line 1: the line is longer than the configured limit (maxLineBytes)",
       "incident at line 2"
     ])
+  })
+
+  it("hands a rejected line back, redacted, as its record: the line itself, which replays to the same rejection", () => {
+    const bad = JSON.stringify({ ...Lines.incident(), category: "burglary" })
+    const out = decode(Lines.utf8(`\uFEFF${bad}\r\n${JSON.stringify(Lines.incident())}\n`))
+    const rejection = out[0] as Rejection.Rejection
+    assert.isDefined(rejection.record)
+    expect(Redacted.value(rejection.record)).toBe(bad)
+    expect(String(rejection.record)).toBe("<redacted>")
+    expect(JSON.stringify(rejection)).not.toContain("Alfie")
+    expect(rejection.message).not.toContain("Alfie")
+    const again = onlyRejection(decode(Lines.utf8(Redacted.value(rejection.record))))
+    expect([again.field, again.reason]).toEqual([rejection.field, rejection.reason])
+    // Corrected, it decodes.
+    expect(incidents(decode(Lines.utf8(Redacted.value(rejection.record).replace("burglary", "domestic"))))).toHaveLength(1)
+  })
+
+  it("gives no record for a line over the limit, nor for one that is not UTF-8", () => {
+    const plugin = JsonSource.make(new SourceJsonConfig.SourceJsonConfig({ maxLineBytes: 2048 }))
+    expect(onlyRejection(decodeWith(plugin, Lines.feed(`{"x":"${"a".repeat(5000)}"}`))).record).toBeUndefined()
+    expect(onlyRejection(decode(new Uint8Array([0x7b, 0xff, 0x7d, 0x0a]))).record).toBeUndefined()
+  })
+
+  it("gives no record for a line over 1 MiB, even when the limit allows the line", () => {
+    const plugin = JsonSource.make(new SourceJsonConfig.SourceJsonConfig({ maxLineBytes: 4 * 1024 * 1024 }))
+    const rejection = onlyRejection(decodeWith(plugin, Lines.feed({ ...Lines.incident(), circumstances: "x".repeat(JsonSource.maxReplayBytes) })))
+    expect(rejection.field).toBe("circumstances")
+    expect(rejection.record).toBeUndefined()
   })
 
   it("refuses a maxLineBytes below 1 KiB", () => {

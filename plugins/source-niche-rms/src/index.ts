@@ -1,1 +1,3 @@
+export * as NicheMapping from "./NicheMapping.js"
+export * as NicheMappingError from "./NicheMappingError.js"
 export * as NicheRmsSource from "./NicheRmsSource.js"

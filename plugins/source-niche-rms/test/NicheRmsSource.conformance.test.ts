@@ -43,5 +43,6 @@ SourceConformance.suite({
     { name: "binary noise", content: new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)) }
   ],
   headerOnly: utf8(`${header}\n`),
-  large
+  large,
+  replayable: true
 })

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Ids, Incident, Rejection } from "@encompass/domain"
 import { RawFeed, SourcePlugin } from "@encompass/plugin-sdk"
-import { Chunk, DateTime, Effect, Either, FastCheck as fc, Schema, Stream } from "effect"
+import { Chunk, DateTime, Effect, Either, FastCheck as fc, Redacted, Schema, Stream } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { NicheRmsSource } from "../src/index.js"
@@ -110,11 +110,18 @@ describe("NicheRmsSource", () => {
     expect(eve?.locator).toBe("line 6")
   })
 
-  it("reads a UTF-8 BOM and CRLF line ends exactly as it reads LF", () => {
+  it("reads a UTF-8 BOM and CRLF line ends exactly as it reads LF, keeping CRLF in a rejection's record", () => {
     for (const name of ["good.csv", "quoted.csv", "malformed.csv"]) {
       const lf = fixture(name)
-      const crlf = utf8("\uFEFF" + text(lf).replaceAll("\n", "\r\n"))
-      expect(plain(decode(crlf))).toEqual(plain(decode(lf)))
+      const crlf = decode(utf8("\uFEFF" + text(lf).replaceAll("\n", "\r\n")))
+      const records = rejections(crlf).flatMap((r) => (r.record === undefined ? [] : [Redacted.value(r.record)]))
+      for (const record of records) expect(record.replaceAll("\r\n", "")).not.toContain("\n")
+      const asLf = crlf.map((d) =>
+        d._tag === "Rejection" && d.record !== undefined
+          ? new Rejection.Rejection({ ...d, record: Redacted.make(Redacted.value(d.record).replaceAll("\r\n", "\n")) })
+          : d
+      )
+      expect(plain(asLf)).toEqual(plain(decode(lf)))
     }
   })
 
@@ -166,6 +173,59 @@ describe("NicheRmsSource", () => {
     expect(reasons["line 16"]).toBe("not a real date and time")
     expect(reasons["line 20"]).toMatch(/rows must be listed together/)
     expect(rejections(out).find((r) => r.locator === "line 9")?.occurrence).toBe("43/200003/26")
+  })
+
+  it("gives a rejected row the header and its occurrence's rows as received, for correction and replay", () => {
+    const lines = text(fixture("malformed.csv")).split("\n")
+    const feed = (...numbers: ReadonlyArray<number>) => numbers.map((n) => `${lines[n - 1]}\n`).join("")
+    const out = decode(fixture("malformed.csv"))
+    const recordAt = (locator: string) => {
+      const record = rejections(out).find((r) => r.locator === locator)?.record
+      return record === undefined ? undefined : Redacted.value(record)
+    }
+    // A bad date of birth: the whole occurrence 43/200001/26, accepted rows too.
+    expect(recordAt("line 3")).toBe(feed(1, 2, 3, 4))
+    // Rows of 43/200003/26, without line 8 between them, which has no occurrence of its own.
+    expect(recordAt("line 7")).toBe(feed(1, 7, 9, 10, 11, 12, 13, 14, 15))
+    expect(recordAt("line 14")).toBe(recordAt("line 7"))
+    // Rows whose occurrence is unknown stand alone.
+    expect(recordAt("line 8")).toBe(feed(1, 8))
+    expect(recordAt("line 18")).toBe(feed(1, 18))
+    expect(recordAt("line 21")).toBe(feed(1, 21))
+    // An occurrence that comes back: its problem is its place in the feed, which no record shows.
+    expect(recordAt("line 20")).toBeUndefined()
+    // The record is never in what the rejection says.
+    for (const rejection of rejections(out)) expect(rejection.message).not.toContain("Fakeley")
+  })
+
+  it("decodes a corrected record to the occurrence's incident with every child", () => {
+    const record = rejections(decode(fixture("malformed.csv"))).find((r) => r.locator === "line 3")?.record
+    assert.isDefined(record)
+    const corrected = Redacted.value(record).replace("2015-02-30", "2015-02-28")
+    expect(decode(utf8(corrected)).map(summary)).toEqual(["incident 43/200001/26 v1: line 2, line 3, line 4"])
+  })
+
+  it("gives no record to a header rejection, nor to a row too long to keep", () => {
+    expect(rejections(decode(fixture("missing-column.csv")))[0]?.record).toBeUndefined()
+    expect(rejections(decode(utf8(`${row()}\n${row()}\n`)))[0]?.record).toBeUndefined()
+    const long = decode(csv(row({ home_address: "x".repeat(70_000) })))
+    expect(long.map(summary)).toEqual(["rejected line 2: (row)"])
+    expect(rejections(long)[0]?.record).toBeUndefined()
+  })
+
+  it("gives no record when an occurrence's rows exceed the replay bound, and goes on giving them after", () => {
+    const many = Math.ceil(NicheRmsSource.maxReplayBytes / row().length) + 10
+    const big = Array.from({ length: many }, (_, i) => row({ person_ref: `P-${i}`, child_dob: i === 0 ? "2014-02-30" : "2014-05-05" }))
+    const next = row({ occurrence_number: "43/500002/26", child_dob: "2014-02-30" })
+    const out = decode(csv(...big, next))
+    expect(out.map(summary)).toEqual([
+      "rejected line 2: child_dob",
+      `incident 43/500001/26 v1: ${Array.from({ length: many - 1 }, (_, i) => `line ${i + 3}`).join(", ")}`,
+      `rejected line ${many + 2}: child_dob`
+    ])
+    const [first, second] = rejections(out)
+    expect(first?.record).toBeUndefined()
+    expect(second?.record === undefined ? undefined : Redacted.value(second.record)).toBe(`${NicheRmsSource.columns.join(",")}\n${next}\n`)
   })
 
   it("names every failing column of a row, the first as the field", () => {

@@ -1,7 +1,9 @@
 /**
  * Splits UTF-8 CSV bytes into records one chunk at a time, keeping only the unfinished record
- * between chunks, so memory stays constant however large the feed. RFC 4180 quoting; a record
- * ends at LF or CRLF outside quotes; a leading UTF-8 BOM is skipped.
+ * between chunks, so memory stays constant however large the feed. RFC 4180 quoting; cells are
+ * separated by the mapping's delimiter (`,` by default); a record ends at LF or CRLF outside
+ * quotes; a leading UTF-8 BOM is skipped. Each record keeps its text as received, so a rejected one
+ * can be handed back for correction and replay.
  *
  * It counts physical lines itself because rejections must name the line a person will find in
  * the file: csv-parse 6 counts a CRLF inside a quoted value as two lines, and stops for good at
@@ -12,7 +14,6 @@
 const LF = 0x0a
 const CR = 0x0d
 const QUOTE = 0x22
-const COMMA = 0x2c
 
 /**
  * The longest record read, in bytes. A real row is a few hundred bytes; the bound keeps a quote
@@ -29,6 +30,12 @@ export interface CsvRecord {
   readonly cells: ReadonlyArray<string>
   /** Index of the first cell whose quoting is broken, or -1. */
   readonly badQuote: number
+  /** The record's text as received, without its line end (line breaks inside quotes kept as they were). */
+  readonly text: string
+  /** The line end that followed it: `\r\n`, `\n`, or empty at the end of the feed. */
+  readonly eol: string
+  /** Its length in bytes, line end included. */
+  readonly bytes: number
 }
 
 /** A stretch that could not be read as a record; reading resumes on the line after `line`. */
@@ -36,6 +43,11 @@ export interface CsvUnreadable {
   readonly _tag: "Unreadable"
   readonly line: number
   readonly reason: "UnclosedQuote" | "TooLong"
+  /**
+   * For an unclosed quote, the text of the line the record starts on, with its line end: that line
+   * alone shows the problem. A record too long to read is never kept.
+   */
+  readonly text?: string
 }
 
 export type CsvItem = CsvRecord | CsvUnreadable
@@ -65,7 +77,7 @@ const unquote = (raw: string): string | undefined => {
  * Splits a record that contains quotes. Commas separate cells where an even number of quotes
  * precede them in the cell, the same toggle rule that found the record's end, so both always agree.
  */
-const splitQuoted = (text: string): { readonly cells: Array<string>; readonly badQuote: number } => {
+const splitQuoted = (text: string, delimiter: number): { readonly cells: Array<string>; readonly badQuote: number } => {
   const cells: Array<string> = []
   let badQuote = -1
   let start = 0
@@ -84,7 +96,7 @@ const splitQuoted = (text: string): { readonly cells: Array<string>; readonly ba
     if (c === QUOTE) {
       quoted = !quoted
       sawQuote = true
-    } else if (c === COMMA && !quoted) {
+    } else if (c === delimiter && !quoted) {
       close(i)
     }
   }
@@ -133,6 +145,12 @@ export class CsvReader {
   private skipping = false
   // ignoreBOM keeps a U+FEFF inside the data as data; the file's own BOM is skipped in `read`.
   private readonly utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
+  private readonly separator: string
+
+  /** `delimiter`: the one ASCII character between cells. */
+  constructor(private readonly delimiter = 0x2c) {
+    this.separator = String.fromCharCode(delimiter)
+  }
 
   push(bytes: Uint8Array): Array<CsvItem> {
     return this.read(concat(this.carry, bytes), false)
@@ -192,7 +210,7 @@ export class CsvReader {
       }
       if (scan.end === -1 && !final) break
       if (scan.end === -1 && scan.quoted) {
-        items.push(this.unreadable("UnclosedQuote"))
+        items.push(this.unreadable("UnclosedQuote", this.lineText(buf, pos)))
         continue
       }
       const end = scan.end === -1 ? len : scan.end
@@ -204,9 +222,15 @@ export class CsvReader {
   }
 
   /** Reports the record starting at the current line and skips to the end of that line. */
-  private unreadable(reason: CsvUnreadable["reason"]): CsvUnreadable {
+  private unreadable(reason: CsvUnreadable["reason"], text?: string): CsvUnreadable {
     this.skipping = true
-    return { _tag: "Unreadable", line: this.line, reason }
+    return text === undefined ? { _tag: "Unreadable", line: this.line, reason } : { _tag: "Unreadable", line: this.line, reason, text }
+  }
+
+  /** The physical line starting at `start`, with its line end (LF when it has none). */
+  private lineText(buf: Uint8Array, start: number): string {
+    const lf = buf.indexOf(LF, start)
+    return this.utf8.decode(buf.subarray(start, lf === -1 ? buf.length : lf + 1)) + (lf === -1 ? "\n" : "")
   }
 
   private emit(items: Array<CsvItem>, buf: Uint8Array, start: number, end: number, breaks: number, quoted: boolean): void {
@@ -216,7 +240,8 @@ export class CsvReader {
     // Blank lines carry nothing and are skipped.
     if (stop === start) return
     const text = this.utf8.decode(buf.subarray(start, stop))
-    const { badQuote, cells } = quoted ? splitQuoted(text) : { cells: text.split(","), badQuote: -1 }
-    items.push({ _tag: "Record", line, lastLine: line + breaks, cells, badQuote })
+    const { badQuote, cells } = quoted ? splitQuoted(text, this.delimiter) : { cells: text.split(this.separator), badQuote: -1 }
+    const eol = end === buf.length ? "" : stop < end ? "\r\n" : "\n"
+    items.push({ _tag: "Record", line, lastLine: line + breaks, cells, badQuote, text, eol, bytes: end - start + (eol === "" ? 0 : 1) })
   }
 }

@@ -1,0 +1,2 @@
+export * as AthenaSource from "./AthenaSource.js"
+export * as AthenaSourceConfig from "./AthenaSourceConfig.js"
