@@ -5,11 +5,13 @@ import { Ingest } from "@encompass/pipeline"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
 import { Console, Effect, Schema } from "effect"
 import * as Demo from "./Demo.js"
-import * as EmailConfig from "./EmailConfig.js"
+import * as EmailConfig from "@encompass/gateway/EmailConfig"
 import * as FileFeed from "./FileFeed.js"
-import * as AgreementFiles from "./AgreementFiles.js"
+import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
 import * as Gateway from "./Gateway.js"
+import * as Serve from "@encompass/gateway/Serve"
 import * as PolicyCommand from "./PolicyCommand.js"
+import * as QuarantineCommand from "./QuarantineCommand.js"
 import * as Summary from "./Summary.js"
 
 /** `audit verify` found the chain broken; the message names the first bad event. */
@@ -92,9 +94,15 @@ const verify = Command.make("verify", { dataDir }, ({ dataDir }) =>
 
 const audit = Command.make("audit").pipe(Command.withSubcommands([verify]))
 
+const regionFile = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("the region file (YAML)"))
+
+const serve = Command.make("serve", { config: regionFile }, ({ config }) => Serve.run(config)).pipe(
+  Command.withDescription("run the regional service: HTTP API, SMTP inbox, SFTP drops and workers, until SIGTERM")
+)
+
 export const command = Command.make("encompass").pipe(
   Command.withDescription("Operation Encompass gateway"),
-  Command.withSubcommands([demo, ingest, PolicyCommand.command, audit])
+  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, PolicyCommand.command, audit])
 )
 
 export const run = Command.run(command, { name: "encompass", version: "0.1.0" })

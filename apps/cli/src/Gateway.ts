@@ -13,7 +13,7 @@ import { NicheRmsSource } from "@encompass/source-niche-rms"
 import type { Vault } from "@encompass/store"
 import { Sql } from "@encompass/store"
 import { Effect, Layer, Redacted } from "effect"
-import * as AgreementFiles from "./AgreementFiles.js"
+import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
 
 const agreementLayer = (file: string) =>
   Layer.effect(

@@ -9,7 +9,7 @@ import { Baseline, Explain, Policy } from "@encompass/isa-policy"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
 import { Chunk, Console, Effect, Option, Stream } from "effect"
 import * as FileFeed from "./FileFeed.js"
-import * as AgreementFiles from "./AgreementFiles.js"
+import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
 
 const { PolicyFileError, issueLine, readText } = AgreementFiles
 

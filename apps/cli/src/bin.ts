@@ -21,5 +21,5 @@ const report = (cause: Cause.Cause<unknown>) => {
 Cli.run(process.argv).pipe(
   Effect.catchAllCause(report),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as MailSink from "../src/MailSink.js"
+import * as MailSink from "@encompass/gateway/MailSink"
 import { cliRoot, encompass, freshDatabase } from "./Run.js"
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-ingest-"))

@@ -1,0 +1,152 @@
+/**
+ * One region's configuration (DESIGN.md §2, CONVENTIONS rule 10): a YAML file in the force's
+ * repository naming its agreement, calendar and directory, the plugins it enables, how feeds
+ * arrive and how the workers pace themselves. Relative paths are relative to the file. Every
+ * problem is reported with its key path and line, and never quotes a value: the file sits next
+ * to secrets and its errors reach logs.
+ */
+import { DecodeIssue, Ids, YamlSource } from "@encompass/domain"
+import { Duration, Effect, Option, ParseResult, Schema } from "effect"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { SftpDropConfig } from "./intake/SftpDropConfig.js"
+import { SmtpInboxConfig } from "./intake/SmtpInboxConfig.js"
+
+export class RegionConfigError extends Schema.TaggedError<RegionConfigError>()("RegionConfigError", {
+  file: Schema.String,
+  issues: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return [`${this.file} cannot be used:`, ...this.issues.map((i) => `  ${i}`)].join("\n")
+  }
+}
+
+/** A duration written as text: `"30 seconds"`, `"5 minutes"`. */
+const DurationText = Schema.transformOrFail(Schema.String, Schema.DurationFromSelf, {
+  strict: true,
+  decode: (text, _, ast) =>
+    Option.match(Duration.decodeUnknown(text), {
+      onNone: () => ParseResult.fail(new ParseResult.Type(ast, text, "expected a duration such as \"30 seconds\" or \"5 minutes\"")),
+      onSome: ParseResult.succeed
+    }),
+  encode: (duration) => ParseResult.succeed(`${Duration.toMillis(duration)} millis`)
+}).annotations({ description: "a duration such as \"30 seconds\" or \"5 minutes\"" })
+
+const Sha256Hex = Schema.String.pipe(
+  Schema.pattern(/^[0-9a-f]{64}$/, { message: () => "expected the token's sha256 as 64 lower-case hex digits" })
+)
+
+export class HttpTokenConfig extends Schema.Class<HttpTokenConfig>("HttpTokenConfig")({
+  source: Ids.SourceId.annotations({ description: "The source this token may push feeds for" }),
+  sha256: Sha256Hex.annotations({
+    description: "sha256 of the bearer token, hex (`printf %s \"$TOKEN\" | sha256sum`); the token itself is never stored"
+  })
+}) {}
+
+export class HttpConfig extends Schema.Class<HttpConfig>("HttpConfig")({
+  host: Schema.optionalWith(Schema.NonEmptyTrimmedString, { default: () => "127.0.0.1" }).annotations({
+    description: "Address the HTTP API listens on; put a TLS-terminating proxy in front of it"
+  }),
+  port: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 65535)), { default: () => 8080 }).annotations({
+    description: "Port of the HTTP API (health and feed push); 0 picks a free port"
+  }),
+  maxFeedBytes: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 100 * 1024 * 1024 }).annotations({
+    description: "Largest feed a push may carry, in bytes; a larger body is refused with 413"
+  }),
+  tokens: Schema.optionalWith(Schema.Array(HttpTokenConfig), { default: () => [] }).annotations({
+    description: "Bearer tokens allowed to push feeds, one or more per source"
+  })
+}) {}
+
+export class SourceEntry extends Schema.Class<SourceEntry>("SourceEntry")({
+  id: Ids.SourceId.annotations({ description: "A registered source plugin's id, e.g. niche-rms, athena, json" }),
+  mapping: Schema.optional(Schema.NonEmptyString).annotations({
+    description: "niche-rms only: a field mapping file for an export laid out differently (plugins/source-niche-rms/README.md)"
+  })
+}) {}
+
+export class ChannelEntry extends Schema.Class<ChannelEntry>("ChannelEntry")({
+  id: Schema.Literal("secure-email").annotations({ description: "A registered channel plugin's id" }),
+  settings: Schema.NonEmptyString.annotations({ description: "The relay settings file (JSON)" }),
+  passwords: Schema.NonEmptyString.annotations({ description: "Attachment passwords by URN (JSON), kept out of the repository" })
+}) {}
+
+export class WorkersConfig extends Schema.Class<WorkersConfig>("WorkersConfig")({
+  feedPoll: Schema.optionalWith(DurationText, { default: () => Duration.seconds(5) }).annotations({
+    description: "How often to look for stored feeds no worker has claimed (feeds received by this process are decoded at once)"
+  }),
+  feedLease: Schema.optionalWith(DurationText, { default: () => Duration.minutes(10) }).annotations({
+    description: "How long a claimed feed is held before another gateway may decode it again"
+  }),
+  deliveryPoll: Schema.optionalWith(DurationText, { default: () => Duration.seconds(10) }).annotations({
+    description: "How often to deliver notifications that are due"
+  })
+}) {}
+
+export class RegionConfig extends Schema.Class<RegionConfig>("RegionConfig")({
+  version: Schema.Literal(1).annotations({ description: "Version of this file's schema" }),
+  region: Schema.String.pipe(Schema.pattern(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: () => "expected a lower-case id such as thames-valley" }))
+    .annotations({ description: "The region's id, in logs and health" }),
+  dataDir: Schema.optionalWith(Schema.NonEmptyString, { default: () => ".encompass/pgdata" }).annotations({
+    description: "Embedded database folder, used when DATABASE_URL is not set"
+  }),
+  masterKeyFile: Schema.optionalWith(Schema.NonEmptyString, { default: () => ".encompass/master.key" }).annotations({
+    description: "Master key file (base64 of 32 bytes); ENCOMPASS_MASTER_KEY overrides it. Created on first use only with the embedded database"
+  }),
+  agreement: Schema.NonEmptyString.annotations({ description: "The agreement the region decides under (YAML)" }),
+  calendar: Schema.optional(Schema.NonEmptyString).annotations({ description: "School calendar (YAML); default the shipped England 2025-2027 file" }),
+  directory: Schema.NonEmptyString.annotations({ description: "Settings directory (CSV)" }),
+  sources: Schema.NonEmptyArray(SourceEntry).annotations({ description: "The source plugins this region enables" }),
+  channels: Schema.NonEmptyArray(ChannelEntry).annotations({ description: "The channel plugins this region enables" }),
+  http: Schema.optional(HttpConfig).annotations({ description: "The HTTP API: health and feed push" }),
+  sftp: Schema.optionalWith(Schema.Array(SftpDropConfig), { default: () => [] }).annotations({ description: "SFTP drops to poll" }),
+  smtp: Schema.optional(SmtpInboxConfig).annotations({ description: "The SMTP inbox" }),
+  workers: Schema.optionalWith(WorkersConfig, { default: () => new WorkersConfig({}) })
+}) {}
+
+const decode = Schema.decodeUnknownEither(RegionConfig, { errors: "all", onExcessProperty: "error" })
+
+const toPath = (dotted: string): YamlSource.Path => (dotted === "" ? [] : dotted.split(".").map((s) => (/^\d+$/.test(s) ? Number(s) : s)))
+
+const problemLine = (p: YamlSource.Problem) => `line ${p.line}, column ${p.column}  ${p.path === "" ? "(document)" : p.path}: ${p.message}`
+
+/** Resolves the file's relative paths against its folder. */
+const resolvePaths = (config: RegionConfig, base: string): RegionConfig => {
+  const at = (file: string) => path.resolve(base, file)
+  const smtp = config.smtp
+  return new RegionConfig({
+    ...config,
+    dataDir: at(config.dataDir),
+    masterKeyFile: at(config.masterKeyFile),
+    agreement: at(config.agreement),
+    ...(config.calendar === undefined ? {} : { calendar: at(config.calendar) }),
+    directory: at(config.directory),
+    sources: config.sources.map((s) => new SourceEntry({ ...s, ...(s.mapping === undefined ? {} : { mapping: at(s.mapping) }) })) as never,
+    channels: config.channels.map((c) => new ChannelEntry({ ...c, settings: at(c.settings), passwords: at(c.passwords) })) as never,
+    sftp: config.sftp.map((d) => new SftpDropConfig({ ...d, privateKey: at(d.privateKey) })),
+    ...(smtp === undefined ? {} : { smtp: new SmtpInboxConfig({ ...smtp, certFile: at(smtp.certFile), keyFile: at(smtp.keyFile) }) })
+  }, { disableValidation: true })
+}
+
+/** Parses a region file's text; `base` is the folder relative paths are resolved against. */
+export const parse = (text: string, file: string, base: string): Effect.Effect<RegionConfig, RegionConfigError> => {
+  const source = YamlSource.read(text)
+  if (source.problems.length > 0) return Effect.fail(new RegionConfigError({ file, issues: source.problems.map(problemLine) }))
+  const decoded = decode(source.value)
+  if (decoded._tag === "Left") {
+    const issues = DecodeIssue.fromParseError(decoded.left).map((i) => ({ path: toPath(i.path), message: i.message }))
+    return Effect.fail(new RegionConfigError({ file, issues: YamlSource.issuesOf(source, issues).map(problemLine) }))
+  }
+  const config = decoded.right
+  const duplicate = config.sources.find((s, i) => config.sources.findIndex((t) => t.id === s.id) !== i)
+  if (duplicate !== undefined) return Effect.fail(new RegionConfigError({ file, issues: [`sources: ${duplicate.id} is listed twice`] }))
+  const mapped = config.sources.find((s) => s.mapping !== undefined && s.id !== "niche-rms")
+  if (mapped !== undefined) return Effect.fail(new RegionConfigError({ file, issues: [`sources: ${mapped.id} takes no mapping file`] }))
+  return Effect.succeed(resolvePaths(config, base))
+}
+
+export const load = (file: string): Effect.Effect<RegionConfig, RegionConfigError> =>
+  Effect.tryPromise({
+    try: () => fs.readFile(file, "utf8"),
+    catch: (e) => new RegionConfigError({ file, issues: [`cannot read (${e instanceof Error && "code" in e ? String(e.code) : "error"})`] })
+  }).pipe(Effect.flatMap((text) => parse(text, file, path.dirname(path.resolve(file)))))

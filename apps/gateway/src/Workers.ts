@@ -1,0 +1,105 @@
+/**
+ * The gateway's background work: decoding stored feeds and delivering due notifications. Each
+ * worker runs when woken (a feed received by this process, a feed just decoded) and on a poll,
+ * which picks up work stored by other gateway processes on the same database. A failure is
+ * logged and the loop goes on; interruption (SIGTERM) releases the feed being decoded, whose
+ * work so far is committed incident by incident and is simply skipped when it is decoded again.
+ */
+import { FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
+import { Sql } from "@encompass/store"
+import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
+
+/** Wake-up calls between the inbox and the workers; a sliding queue of one coalesces them. */
+export class Wake extends Context.Tag("@encompass/gateway/Workers/Wake")<Wake, {
+  readonly feeds: Queue.Queue<void>
+  readonly deliveries: Queue.Queue<void>
+}>() {
+  static readonly layer = Layer.effect(this, Effect.all({ feeds: Queue.sliding<void>(1), deliveries: Queue.sliding<void>(1) }))
+}
+
+/** The database inbox, waking the feed worker after each new feed. */
+export const wakingInboxLayer = Layer.effect(
+  FeedInbox.FeedInbox,
+  Effect.gen(function*() {
+    const inbox = yield* FeedInbox.make
+    const wake = yield* Wake
+    return {
+      receive: (feed, transport) =>
+        inbox.receive(feed, transport).pipe(Effect.tap((received) => (received.repeat ? Effect.void : Queue.offer(wake.feeds, undefined))))
+    }
+  })
+)
+
+const waitFor = (queue: Queue.Queue<void>, poll: Duration.Duration) =>
+  Effect.race(Queue.take(queue), Effect.sleep(poll)).pipe(Effect.zipRight(Queue.takeAll(queue)), Effect.asVoid)
+
+/** Decodes one claimed feed, releasing the claim if interrupted so another process takes it at once. */
+const processClaimed = (id: string) =>
+  Ingest.process(id).pipe(
+    Effect.tap((report) =>
+      Effect.logInfo("feed decoded").pipe(
+        Effect.annotateLogs({
+          feed: id,
+          incidents: report.incidents,
+          repeats: report.repeats,
+          rejected: report.rejected.length,
+          notifications: report.notificationsCreated
+        })
+      )
+    ),
+    Effect.onInterrupt(() =>
+      Effect.ignore(Effect.flatMap(Sql.Sql, (sql) => sql.query`UPDATE feed SET claimed_until = NULL WHERE id = ${id} AND state = 'stored'`))
+    )
+  )
+
+export const feedWorker = (options: { readonly poll: Duration.Duration; readonly lease: Duration.Duration }) =>
+  Effect.gen(function*() {
+    const wake = yield* Wake
+    const drain: Effect.Effect<number, never, Effect.Effect.Context<ReturnType<typeof processClaimed>> | Sql.Sql> = Effect.gen(function*() {
+      let decoded = 0
+      while (true) {
+        const claimed = yield* Ingest.claimStored(options.lease)
+        if (Option.isNone(claimed)) return decoded
+        yield* processClaimed(claimed.value).pipe(
+          Effect.catchAll((error) => Effect.logError("feed could not be decoded", error.message).pipe(Effect.annotateLogs({ feed: claimed.value })))
+        )
+        decoded += 1
+      }
+    }).pipe(Effect.catchAll((error) => Effect.as(Effect.logError("could not claim stored feeds", error.message), 0)))
+    while (true) {
+      const decoded = yield* drain
+      if (decoded > 0) yield* Queue.offer(wake.deliveries, undefined)
+      yield* waitFor(wake.feeds, options.poll)
+    }
+  })
+
+export const deliveryWorker = (options: { readonly poll: Duration.Duration }) =>
+  Effect.gen(function*() {
+    const wake = yield* Wake
+    while (true) {
+      const lines = yield* Outbox.deliverDue.pipe(
+        Effect.catchAll((error) => Effect.as(Effect.logError("delivery run failed", error.message), []))
+      )
+      if (lines.length > 0) {
+        yield* Effect.logInfo("deliveries attempted").pipe(
+          Effect.annotateLogs({
+            delivered: lines.filter((l) => l.outcome === "delivered").length,
+            retry: lines.filter((l) => l.outcome === "retry").length,
+            dead: lines.filter((l) => l.outcome === "dead").length
+          })
+        )
+      }
+      yield* waitFor(wake.deliveries, options.poll)
+    }
+  })
+
+/** Uploads a crashed process left half-stored are removed at start and hourly. */
+export const sweeper = Effect.gen(function*() {
+  while (true) {
+    const swept = yield* FeedInbox.sweepAbandoned(Duration.days(1)).pipe(
+      Effect.catchAll((error) => Effect.as(Effect.logError("sweep of abandoned uploads failed", error.message), 0))
+    )
+    if (swept > 0) yield* Effect.logWarning("removed uploads abandoned mid-transfer").pipe(Effect.annotateLogs({ feeds: swept }))
+    yield* Effect.sleep(Duration.hours(1))
+  }
+})

@@ -1,0 +1,251 @@
+/**
+ * `encompass serve` as an operator runs it: a child process on a region file, against the store a
+ * user would point it at (DATABASE_URL, or embedded), a real OpenSSH sshd as the force's SFTP
+ * server, a real SMTP client for the inbox, HTTP pushes, and a local mail sink as the schools'
+ * relay. Feeds arriving by each transport become delivered notifications; SIGTERM stops it
+ * cleanly; the quarantine commands replay a corrected record.
+ */
+import { TestDatabase } from "@encompass/store"
+import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import nodemailer from "nodemailer"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as SmtpInbox from "../src/intake/SmtpInbox.js"
+import * as MailSink from "../src/MailSink.js"
+import { runSshTests, Sshd, SshdLive, titled } from "./support/Sshd.js"
+
+const gatewayRoot = path.resolve(import.meta.dirname, "..")
+const cliRoot = path.resolve(gatewayRoot, "../cli")
+const demo = path.join(cliRoot, "demo")
+const tls = { key: fs.readFileSync(path.join(demo, "tls/sink-key.pem"), "utf8"), cert: fs.readFileSync(path.join(demo, "tls/sink-cert.pem"), "utf8") }
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-serve-"))
+const token = "push-token-for-niche"
+const athenaToken = "push-token-for-athena"
+const smtpPassword = "smtp-password-for-niche"
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+const feedLines = fs.readFileSync(path.join(demo, "niche-feed.csv"), "utf8").split("\n")
+const header = feedLines[0] ?? ""
+/** A Niche feed of the demo's rows for one occurrence, optionally altered. */
+const feedOf = (occurrence: string, alter: (row: string) => string = (row) => row) =>
+  [header, ...feedLines.filter((l) => l.startsWith(`${occurrence},`)).map(alter), ""].join("\n")
+// Each goes to a signed-up school (demo directory), so each gives at least one email.
+const httpFeed = feedOf("43/261101/26")
+const smtpFeed = feedOf("43/261103/26")
+const sftpFeed = feedOf("43/261109/26")
+const badFeed = feedOf("43/261101/26", (row) => row.replace("43/261101/26", "43/261199/26").replace("2017-04-12", "2017-02-30"))
+
+const scope = Effect.runSync(Scope.make())
+let sink: MailSink.MailSink
+let sshd: Context.Tag.Service<Sshd>
+let database: TestDatabase.TestDatabase
+let gateway: ChildProcess
+let output = ""
+let exit: Promise<number | null>
+let http = ""
+let smtp = { host: "", port: 0 }
+let drop = ""
+
+const events = () =>
+  output.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { message: unknown; annotations: Record<string, unknown> })
+
+const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; gateway output:\n${output}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+const encompass = (args: ReadonlyArray<string>) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", "src/bin.ts", ...args], {
+      cwd: cliRoot,
+      env: { ...process.env, DATABASE_URL: database.url ?? "" },
+      timeout: 120_000
+    }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr }))
+  })
+
+const push = (source: string, body: string, bearer: string | null = token) =>
+  fetch(`http://${http}/v1/feeds/${source}?name=export.csv`, {
+    method: "POST",
+    body,
+    headers: bearer === null ? {} : { authorization: `Bearer ${bearer}` }
+  })
+
+describe.skipIf(!runSshTests)(titled("encompass serve"), () => {
+  beforeAll(async () => {
+    database = await TestDatabase.fresh()
+    sink = await Effect.runPromise(Scope.extend(MailSink.make({ directory: path.join(work, "mail"), ...tls }), scope))
+    sshd = await Effect.runPromise(Scope.extend(Effect.map(Layer.build(SshdLive), Context.get(Sshd)), scope))
+    drop = sshd.folder("outbound")
+    const passwordHash = Redacted.value(await Effect.runPromise(SmtpInbox.hashPassword(Redacted.make(smtpPassword))))
+    fs.writeFileSync(path.join(work, "email.json"), JSON.stringify({
+      host: sink.host,
+      port: sink.port,
+      ca: sink.ca,
+      from: "Operation Encompass <encompass@police.example>",
+      messageIdDomain: "encompass.police.example",
+      senderName: "Test Police",
+      contact: "encompass@police.example"
+    }))
+    fs.writeFileSync(path.join(work, "region.yaml"), [
+      "version: 1",
+      "region: thames-valley",
+      "dataDir: ./pgdata",
+      "masterKeyFile: ./master.key",
+      `agreement: ${path.join(gatewayRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")}`,
+      `directory: ${path.join(demo, "directory.csv")}`,
+      "sources:",
+      "  - id: niche-rms",
+      "channels:",
+      "  - id: secure-email",
+      "    settings: ./email.json",
+      `    passwords: ${path.join(demo, "passwords.json")}`,
+      "http:",
+      "  port: 0",
+      "  maxFeedBytes: 20000",
+      "  tokens:",
+      `    - { source: niche-rms, sha256: ${sha256(token)} }`,
+      `    - { source: athena, sha256: ${sha256(athenaToken)} }`,
+      "smtp:",
+      "  host: 127.0.0.1",
+      "  port: 0",
+      `  certFile: ${path.join(demo, "tls/sink-cert.pem")}`,
+      `  keyFile: ${path.join(demo, "tls/sink-key.pem")}`,
+      "  accounts:",
+      `    - { username: niche-export, passwordHash: "${passwordHash}" }`,
+      "  senders:",
+      "    - { address: niche-export@police.example, account: niche-export, source: niche-rms }",
+      "sftp:",
+      "  - source: niche-rms",
+      "    host: 127.0.0.1",
+      `    port: ${sshd.port}`,
+      `    username: ${sshd.user}`,
+      `    privateKey: ${sshd.clientKey}`,
+      `    hostKey: "${sshd.hostKey}"`,
+      `    directory: ${drop}`,
+      "    pollInterval: 500 millis",
+      "    stableFor: 300 millis",
+      "workers:",
+      "  feedPoll: 1 second",
+      "  deliveryPoll: 1 second",
+      ""
+    ].join("\n"))
+    // The key exists before start, as it must with a server database.
+    fs.writeFileSync(path.join(work, "master.key"), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", { mode: 0o600 })
+    gateway = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "serve", "--config", path.join(work, "region.yaml")], {
+      cwd: cliRoot,
+      env: { ...process.env, DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    gateway.stdout?.on("data", (d: Buffer) => (output += d.toString("utf8")))
+    gateway.stderr?.on("data", (d: Buffer) => (output += d.toString("utf8")))
+    exit = new Promise((resolve) => gateway.once("exit", (code) => resolve(code)))
+    await until("the gateway to start", () => events().some((e) => e.message === "gateway started"), 90_000)
+    const started = events().find((e) => e.message === "gateway started")
+    http = String(started?.annotations["http"])
+    const [host = "", port = "0"] = String(started?.annotations["smtp"]).split(":")
+    smtp = { host, port: Number(port) }
+  }, 180_000)
+
+  afterAll(async () => {
+    if (gateway.exitCode === null) gateway.kill("SIGKILL")
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await database.drop()
+    fs.rmSync(work, { recursive: true, force: true })
+  })
+
+  it("answers health with the region and its store", async () => {
+    const response = await fetch(`http://${http}/health`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ status: "ok", region: "thames-valley", database: database.url === undefined ? "embedded" : "server" })
+  })
+
+  it("refuses a push without a valid token, for another source, for a source not enabled, or over the size limit", async () => {
+    expect((await push("niche-rms", httpFeed, null)).status).toBe(401)
+    expect((await push("niche-rms", httpFeed, "not-the-token")).status).toBe(401)
+    expect((await push("niche-rms", httpFeed, athenaToken)).status).toBe(403)
+    expect((await push("athena", httpFeed, athenaToken)).status).toBe(404)
+    expect((await push("niche-rms", `${httpFeed}${"x".repeat(25_000)}`)).status).toBe(413)
+  })
+
+  it("a pushed feed is stored (202, its id), decoded and delivered; the same bytes again are a repeat", async () => {
+    const before = sink.received()
+    const first = await push("niche-rms", httpFeed)
+    expect(first.status).toBe(202)
+    const accepted = await first.json() as { feed: string; repeat: boolean }
+    expect(accepted.repeat).toBe(false)
+    const again = await (await push("niche-rms", httpFeed)).json() as { feed: string; repeat: boolean }
+    expect(again).toMatchObject({ feed: accepted.feed, repeat: true })
+    await until("the pushed feed's email", () => sink.received() > before)
+  })
+
+  it("a feed emailed by an allow-listed sender over STARTTLS + AUTH is delivered; another sender is refused", async () => {
+    const transport = nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      requireTLS: true,
+      tls: { ca: tls.cert, servername: "localhost" },
+      auth: { user: "niche-export", pass: smtpPassword }
+    })
+    const mail = (from: string) =>
+      transport.sendMail({ from, to: "intake@gateway.example", subject: "export", text: "attached", attachments: [{ filename: "export.csv", content: smtpFeed }] })
+    const refused = await mail("someone-else@police.example").then(() => undefined, (e: { responseCode?: number }) => e.responseCode)
+    expect(refused).toBe(550)
+    const before = sink.received()
+    await mail("niche-export@police.example")
+    await until("the emailed feed's email", () => sink.received() > before)
+    transport.close()
+  })
+
+  it("a feed uploaded to the force's SFTP folder is picked up, moved to done/ and delivered", async () => {
+    const before = sink.received()
+    const local = path.join(work, "upload.csv")
+    fs.writeFileSync(local, sftpFeed)
+    await Effect.runPromise(sshd.upload(local, `${drop}/export.csv`))
+    await until("the SFTP feed to be moved to done/", () => fs.existsSync(path.join(drop, "done", "export.csv")))
+    await until("the SFTP feed's email", () => sink.received() > before)
+  })
+
+  it("logs are JSON lines and carry no personal data from the feeds", () => {
+    expect(events().length).toBeGreaterThan(3)
+    for (const name of ["Amelia", "Hartwell", "Larkspur", "2017-04-12", smtpPassword, token]) expect(output).not.toContain(name)
+  })
+
+  it("a bad record is quarantined; the operator reads it, corrects it and replays it", async () => {
+    const response = await push("niche-rms", badFeed)
+    expect(response.status).toBe(202)
+    const config = path.join(work, "region.yaml")
+    // The embedded store has one process: the operator commands run once the service has stopped.
+    await until("the bad feed to be decoded", () => events().some((e) => e.message === "feed decoded" && Number(e.annotations["rejected"]) > 0))
+    gateway.kill("SIGTERM")
+    expect(await exit).toBe(0)
+    expect(events().some((e) => e.message === "gateway stopped")).toBe(true)
+
+    const listed = await encompass(["quarantine", "list", "--config", config])
+    expect(listed.code).toBe(0)
+    const line = listed.stdout.split("\n").find((l) => l.includes("child_dob"))
+    expect(line).toContain("not a real calendar date")
+    const id = line?.trim().split(/\s+/)[0] ?? ""
+    const shown = await encompass(["quarantine", "show", "--config", config, "--record", "--operator", "test.operator", id])
+    expect(shown.stdout).toContain("2017-02-30")
+    const corrected = path.join(work, "corrected.csv")
+    // The record holds the whole occurrence, whose good row was already decided: the correction
+    // is a new version (TVP ISA 4.1), sent to the school with every child.
+    const record = shown.stdout.slice(shown.stdout.indexOf("occurrence_number,"))
+    fs.writeFileSync(corrected, record.replace("2017-02-30", "2017-02-28").replaceAll(",1,P-", ",2,P-"))
+    const before = sink.received()
+    const retried = await encompass(["quarantine", "retry", "--config", config, "--file", corrected, "--operator", "test.operator", id])
+    expect(retried.stdout).toContain(`Entry ${id} is resolved.`)
+    expect(sink.received()).toBeGreaterThan(before)
+    expect((await encompass(["quarantine", "list", "--config", config])).stdout).not.toContain("child_dob")
+    const verified = await encompass(["audit", "verify", "--data-dir", path.join(work, "pgdata")])
+    expect(verified.code).toBe(0)
+  }, 240_000)
+})
