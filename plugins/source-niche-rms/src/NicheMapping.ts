@@ -4,12 +4,11 @@
  * codes and delimiter. The default (`{}`) is the layout the README documents. The annotations are
  * the documentation: the README's config table is checked against them.
  */
-import { Child, Incident } from "@encompass/domain"
+import { Child, Incident, YamlSource } from "@encompass/domain"
 import { Either, ParseResult, Schema } from "effect"
 import type { CodedColumn, Column } from "./internal/Columns.js"
 import { columns } from "./internal/Columns.js"
 import * as DateFormat from "./internal/DateFormat.js"
-import * as MappingYaml from "./internal/MappingYaml.js"
 import { NicheMappingError, NicheMappingIssue } from "./NicheMappingError.js"
 
 /** A message that replaces those of the rules beneath it (a union's, a refinement's). */
@@ -174,7 +173,7 @@ const decodeMapping = Schema.decodeUnknownEither(NicheMapping, { errors: "all", 
  * An empty file is the default mapping.
  */
 export const fromYaml = (text: string): Either.Either<NicheMapping, NicheMappingError> => {
-  const source = MappingYaml.read(text)
+  const source = YamlSource.read(text)
   if (source.problems.length > 0) {
     return Either.left(new NicheMappingError({ method: "fromYaml", reason: "Syntax", issues: issues(source.problems) }))
   }
@@ -184,12 +183,12 @@ export const fromYaml = (text: string): Either.Either<NicheMapping, NicheMapping
     return Either.left(new NicheMappingError({ method: "fromYaml", reason: "InvalidConfig", issues: issues([problem]) }))
   }
   return Either.mapLeft(decodeMapping(value), (error) => {
-    const problems = MappingYaml.locateAll(source, ParseResult.ArrayFormatter.formatErrorSync(error))
+    const problems = YamlSource.issuesOf(source, ParseResult.ArrayFormatter.formatErrorSync(error))
     return new NicheMappingError({ method: "fromYaml", reason: "InvalidConfig", issues: issues(problems) })
   })
 }
 
-const issues = (problems: ReadonlyArray<MappingYaml.Problem>): readonly [NicheMappingIssue, ...Array<NicheMappingIssue>] => {
+const issues = (problems: ReadonlyArray<YamlSource.Problem>): readonly [NicheMappingIssue, ...Array<NicheMappingIssue>] => {
   const [first = { path: "", line: 1, column: 1, message: "is not a field mapping" }, ...rest] = problems
   return [new NicheMappingIssue(first), ...rest.map((p) => new NicheMappingIssue(p))]
 }
