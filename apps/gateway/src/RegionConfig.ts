@@ -134,7 +134,10 @@ export const parse = (text: string, file: string, base: string): Effect.Effect<R
   if (source.problems.length > 0) return Effect.fail(new RegionConfigError({ file, issues: source.problems.map(problemLine) }))
   const decoded = decode(source.value)
   if (decoded._tag === "Left") {
-    const issues = DecodeIssue.fromParseError(decoded.left).map((i) => ({ path: toPath(i.path), message: i.message }))
+    // An optional key's union with `undefined` adds "expected undefined" beside the real problem.
+    const issues = DecodeIssue.fromParseError(decoded.left)
+      .filter((i) => i.message !== "expected undefined")
+      .map((i) => ({ path: toPath(i.path), message: i.message }))
     return Effect.fail(new RegionConfigError({ file, issues: YamlSource.issuesOf(source, issues).map(problemLine) }))
   }
   const config = decoded.right

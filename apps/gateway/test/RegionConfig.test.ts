@@ -1,0 +1,73 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect } from "effect"
+import * as path from "node:path"
+import * as RegionConfig from "../src/RegionConfig.js"
+
+const example = path.resolve(import.meta.dirname, "../examples/region.yaml")
+const minimal = [
+  "version: 1",
+  "region: test-region",
+  "agreement: agreements/tvp.yaml",
+  "directory: directory.csv",
+  "sources:",
+  "  - id: niche-rms",
+  "channels:",
+  "  - id: secure-email",
+  "    settings: relay.json",
+  "    passwords: /secrets/passwords.json"
+]
+const parse = (lines: ReadonlyArray<string>) => RegionConfig.parse(lines.join("\n"), "region.yaml", "/etc/encompass")
+
+describe("RegionConfig", () => {
+  it.effect("the shipped example region file loads", () =>
+    Effect.gen(function*() {
+      const config = yield* RegionConfig.load(example)
+      expect(config.region).toBe("thames-valley")
+      expect(config.sources.map((s) => s.id)).toEqual(["niche-rms", "athena", "json-lines"])
+      expect(config.http?.tokens.map((t) => t.source)).toEqual(["niche-rms"])
+    }))
+
+  it.effect("relative paths resolve against the file's folder; absolute ones stay; defaults fill the rest", () =>
+    Effect.gen(function*() {
+      const config = yield* parse(minimal)
+      expect(config.agreement).toBe("/etc/encompass/agreements/tvp.yaml")
+      expect(config.channels[0].passwords).toBe("/secrets/passwords.json")
+      expect(config.dataDir).toBe("/etc/encompass/.encompass/pgdata")
+      expect(Duration.toMillis(config.workers.feedLease)).toBe(600_000)
+      expect(config.sftp).toEqual([])
+    }))
+
+  it.effect("every problem names its key path and line, and never quotes the value", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(parse([
+        ...minimal,
+        "http:",
+        "  port: 99999",
+        "  tokens:",
+        "    - { source: niche-rms, sha256: my-plain-secret-token }",
+        "workers:",
+        "  feedPoll: soon"
+      ]))
+      expect(error.message).toContain("line 12, column 3  http.port")
+      expect(error.message).toContain("line 14, column 28  http.tokens.0.sha256")
+      expect(error.message).toContain("workers.feedPoll")
+      expect(error.message).not.toContain("my-plain-secret-token")
+      expect(error.message).not.toContain("soon")
+      expect(error.message).not.toContain("expected undefined")
+    }))
+
+  it.effect("unknown keys, a source listed twice and a mapping for a source that takes none are refused", () =>
+    Effect.gen(function*() {
+      expect((yield* Effect.flip(parse([...minimal, "colour: blue"]))).message).toContain("colour")
+      expect((yield* Effect.flip(parse([...minimal.slice(0, 6), "  - id: niche-rms", ...minimal.slice(6)]))).message)
+        .toContain("niche-rms is listed twice")
+      expect((yield* Effect.flip(parse([...minimal.slice(0, 6), "  - { id: athena, mapping: m.yaml }", ...minimal.slice(6)]))).message)
+        .toContain("athena takes no mapping file")
+    }))
+
+  it.effect("a YAML syntax error is located", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(parse(["version: 1", "region: [unclosed"]))
+      expect(error.message).toMatch(/line \d+, column \d+/)
+    }))
+})
