@@ -2,8 +2,8 @@
 import { Args, Command, Options } from "@effect/cli"
 import { AuditLog } from "@encompass/audit"
 import { Ingest } from "@encompass/pipeline"
-import { NicheRmsSource } from "@encompass/source-niche-rms"
-import { Console, Effect, Schema } from "effect"
+import { NicheMapping, NicheRmsSource } from "@encompass/source-niche-rms"
+import { Console, Effect, Either, Option, Schema } from "effect"
 import * as Demo from "./Demo.js"
 import * as EmailConfig from "@encompass/gateway/EmailConfig"
 import * as FileFeed from "./FileFeed.js"
@@ -54,6 +54,10 @@ const ingest = Command.make(
       Options.withDefault(AgreementFiles.calendarFile),
       Options.withDescription("school calendar (term dates, INSET days, bank holidays) for deadlines")
     ),
+    mapping: Options.file("mapping", { exists: "yes" }).pipe(
+      Options.optional,
+      Options.withDescription("a field mapping for a Niche export laid out differently (plugins/source-niche-rms/README.md)")
+    ),
     dataDir,
     masterKeyFile,
     feed: Args.file({ name: "FEED", exists: "yes" })
@@ -61,6 +65,15 @@ const ingest = Command.make(
   (options) =>
     Effect.gen(function*() {
       const channel = yield* EmailConfig.load(options.emailConfig, options.passwords)
+      const mapping = yield* Option.match(options.mapping, {
+        onNone: () => Effect.succeed(undefined),
+        onSome: (file) =>
+          Effect.flatMap(AgreementFiles.readText(file), (text) =>
+            Either.match(NicheMapping.fromYaml(text), {
+              onLeft: (error) => Effect.fail(new AgreementFiles.PolicyFileError({ detail: `${file}: ${error.message}` })),
+              onRight: Effect.succeed
+            }))
+      })
       const feed = yield* FileFeed.make(NicheRmsSource.id, options.feed)
       const { report, verified } = yield* Effect.gen(function*() {
         const report = yield* Ingest.ingest(feed, { transport: "file" })
@@ -73,7 +86,8 @@ const ingest = Command.make(
           directoryFile: options.directory,
           agreementFile: options.agreement,
           calendarFile: options.calendar,
-          channel
+          channel,
+          mapping
         }))
       )
       yield* Console.log(Summary.ingest(report))

@@ -9,6 +9,7 @@ import type { SecureEmailConfig } from "@encompass/channel-secure-email"
 import { Directory } from "@encompass/directory"
 import * as MasterKey from "@encompass/gateway/MasterKey"
 import { ActiveAgreement, ActiveSources, FeedInbox } from "@encompass/pipeline"
+import type { NicheMapping } from "@encompass/source-niche-rms"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
 import type { Vault } from "@encompass/store"
 import { Sql } from "@encompass/store"
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   readonly agreementFile: string
   readonly calendarFile: string
   readonly channel: SecureEmailConfig.SecureEmailConfig
+  /** The Niche field mapping; the default layout when absent. */
+  readonly mapping?: NicheMapping.NicheMapping | undefined
 }
 
 export const layer = (options: GatewayOptions) =>
@@ -50,7 +53,7 @@ export const layer = (options: GatewayOptions) =>
     Directory.layerCsv(options.directoryFile),
     agreementLayer(options.agreementFile),
     calendarLayer(options.calendarFile),
-    ActiveSources.ActiveSources.layer([NicheRmsSource.make()]),
+    ActiveSources.ActiveSources.layer([NicheRmsSource.make(options.mapping)]),
     SecureEmailChannel.layer(options.channel)
   ).pipe(
     Layer.provideMerge(Layer.mergeAll(AuditLog.layer, options.vault)),

@@ -93,4 +93,24 @@ describe("encompass ingest", () => {
     expect(second.stdout).toMatch(/Delivered\s+0\b/)
     expect(sink.received()).toBe(sentAfterFirst)
   })
+
+  it("decodes a force's differently laid out export with its field mapping (--mapping)", async () => {
+    const niche = path.resolve(cliRoot, "../../plugins/source-niche-rms")
+    const mapped = await encompass(
+      [
+        "ingest",
+        "--source", "niche-rms",
+        "--directory", path.join(demo, "directory.csv"),
+        "--email-config", path.join(work, "email.json"),
+        "--passwords", path.join(demo, "passwords.json"),
+        "--mapping", path.join(niche, "mappings/example-second-force.yaml"),
+        "--data-dir", path.join(work, "pgdata"),
+        path.join(niche, "test/fixtures/good-second-force.csv")
+      ],
+      { DATABASE_URL: database.url ?? "" }
+    )
+    expect(mapped.stderr).toBe("")
+    expect(mapped.stdout).toMatch(/Incidents received\s+3\b/)
+    expect(mapped.stdout).toMatch(/Records rejected\s+0\b/)
+  }, 120_000)
 })
