@@ -3,6 +3,11 @@
  * notification against the agreement, so nothing reaches a channel that the agreement does not
  * allow, even if a row was altered after it was decided. One `deliver` call is one attempt; the
  * outcome is recorded and audited in the same transaction.
+ *
+ * Several gateway processes may deliver from one database: each notification is claimed before
+ * its attempt (`FOR UPDATE SKIP LOCKED`), by moving its `next_attempt_at` past the attempt's
+ * longest run. No other process sees it as due meanwhile, and a process that dies mid-attempt
+ * leaves a claim that simply expires, after which another takes the notification over.
  */
 import { AuditLog } from "@encompass/audit"
 import { Notification } from "@encompass/domain"
@@ -19,6 +24,9 @@ const attemptTimeout = Duration.seconds(60)
 
 /** Back-off before the next attempt after `attempts` failures: 1, 2, 4 … minutes, at most an hour. */
 const backoffSeconds = (attempts: number): number => Math.min(60 * 2 ** Math.max(0, attempts - 1), 3600)
+
+/** A claim outlives the longest attempt, so only a dead process's claim ever expires. */
+const claimLease = Duration.sum(attemptTimeout, Duration.seconds(60))
 
 /** Failures after which a retryable error is given up and dead-lettered. */
 const attemptBudget = 8
@@ -37,7 +45,7 @@ type Outcome =
 
 const decodeNotification = Schema.decodeUnknownEither(Notification.Notification)
 
-/** Attempts every queued notification that is due, one at a time, and reports each outcome. */
+/** Claims and attempts queued notifications that are due, one at a time, until none is left; reports each outcome. */
 export const deliverDue: Effect.Effect<
   ReadonlyArray<DeliveryLine>,
   SqlError.SqlError,
@@ -94,12 +102,23 @@ export const deliverDue: Effect.Effect<
       })
     }))
 
-  const due = yield* sql.query<Due>`SELECT id::text AS id, reference, recipient, attempts, body FROM notification
-    WHERE state = 'queued' AND next_attempt_at <= now() ORDER BY deadline, id`
+  // The most urgent deadline first.
+  const claim = sql.query<Due>`UPDATE notification
+      SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(claimLease)})
+    WHERE id = (SELECT id FROM notification WHERE state = 'queued' AND next_attempt_at <= now()
+      ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING id::text AS id, reference, recipient, attempts, body`
 
-  return yield* Effect.forEach(due, (row) =>
-    attempt(row).pipe(
-      Effect.tap((outcome) => record(row, outcome)),
-      Effect.map((outcome): DeliveryLine => ({ reference: row.reference, recipient: row.recipient, outcome: outcome._tag, detail: outcome.detail }))
-    ))
+  // Interrupted (SIGTERM) mid-attempt: hand the notification straight back. If the recipient had
+  // already accepted it, the next attempt is a recognisable duplicate (same idempotency key).
+  const release = (due: Due) => Effect.ignore(sql.query`UPDATE notification SET next_attempt_at = now() WHERE id = ${due.id} AND state = 'queued'`)
+
+  const lines: Array<DeliveryLine> = []
+  while (true) {
+    const [due] = yield* claim
+    if (due === undefined) return lines
+    const outcome = yield* attempt(due).pipe(Effect.onInterrupt(() => release(due)))
+    yield* record(due, outcome)
+    lines.push({ reference: due.reference, recipient: due.recipient, outcome: outcome._tag, detail: outcome.detail })
+  }
 })
