@@ -1,13 +1,13 @@
 /**
  * The gateway's background work: decoding stored feeds and delivering due notifications. Each
- * worker runs when woken (a feed received by this process, a feed just decoded) and on a poll,
- * which picks up work stored by other gateway processes on the same database. A failure is
+ * worker runs when woken — by this process (a feed received, a feed just decoded) or, through
+ * LISTEN/NOTIFY, by any gateway process on the same server — and on a poll, the fallback. A failure is
  * logged and the loop goes on; interruption (SIGTERM) releases the feed being decoded, whose
  * work so far is committed incident by incident and is simply skipped when it is decoded again.
  */
 import { FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
 import { Sql } from "@encompass/store"
-import { Context, Duration, Effect, Layer, Option, Queue } from "effect"
+import { Context, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
 
 /** Wake-up calls between the inbox and the workers; a sliding queue of one coalesces them. */
 export class Wake extends Context.Tag("@encompass/gateway/Workers/Wake")<Wake, {
@@ -92,6 +92,26 @@ export const deliveryWorker = (options: { readonly poll: Duration.Duration }) =>
       yield* waitFor(wake.deliveries, options.poll)
     }
   })
+
+/**
+ * Turns `NOTIFY` from any gateway process on the server into wake-ups here, so a feed received
+ * or a notification queued elsewhere is worked on at once rather than at the next poll. A lost
+ * listening connection is logged and re-opened; the polls cover the gap.
+ */
+export const listener = Effect.gen(function*() {
+  const sql = yield* Sql.Sql
+  const wake = yield* Wake
+  const relay = (channel: string, queue: Queue.Queue<void>) =>
+    Stream.runForEach(sql.listen(channel), () => Queue.offer(queue, undefined)).pipe(
+      Effect.tapError((error) => Effect.logWarning("listening for wake-ups failed; polling meanwhile", error.message)),
+      Effect.retry(Schedule.spaced("5 seconds")),
+      Effect.orDie
+    )
+  yield* Effect.all([
+    relay(FeedInbox.wakeChannels.feeds, wake.feeds),
+    relay(FeedInbox.wakeChannels.outbox, wake.deliveries)
+  ], { concurrency: 2, discard: true })
+})
 
 /** Uploads a crashed process left half-stored are removed at start and hourly. */
 export const sweeper = Effect.gen(function*() {

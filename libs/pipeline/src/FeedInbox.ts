@@ -12,6 +12,9 @@ import { Sql, SqlError, Vault } from "@encompass/store"
 import { Chunk, Context, Duration, Effect, Layer, Option, Ref, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 
+/** `NOTIFY` channels that wake the workers of every gateway process on the database. */
+export const wakeChannels = { feeds: "encompass_feeds", outbox: "encompass_outbox" } as const
+
 /** How a feed arrived. `quarantine` is an operator's replay of a corrected record. */
 export type Transport = "file" | "sftp" | "smtp" | "http" | "quarantine"
 
@@ -89,6 +92,8 @@ export const make: Effect.Effect<FeedInbox, never, Sql.Sql | Vault.Vault | Audit
         yield* sql.query`DELETE FROM feed WHERE id = ${id}`
       } else {
         yield* sql.query`UPDATE feed SET sha256 = ${sha256}, size_bytes = ${size}, state = 'stored', received_at = now() WHERE id = ${id}`
+        // Wakes every gateway's feed worker when this commits (the polling is only the fallback).
+        yield* sql.query`SELECT pg_notify(${wakeChannels.feeds}, ${id})`
       }
       const feedId = existing?.id ?? id
       yield* audit.append({

@@ -164,6 +164,7 @@ export const process = (
 
         decisions.push(...Explain.explain(evaluation).map((row) => ({ ...row, occurrence: incident.occurrence })))
 
+        let queued = 0
         for (const notification of evaluation.notifications) {
           const inserted = yield* sql.use((s) =>
             s`INSERT INTO notification (key, reference, source, occurrence, version, recipient, channel, deadline, body)
@@ -174,6 +175,7 @@ export const process = (
           )
           if (inserted.length > 0) {
             notificationsCreated += 1
+            queued += 1
             yield* audit.append({
               stage: "queued",
               subject: `notification:${notification.reference}`,
@@ -188,6 +190,8 @@ export const process = (
             })
           }
         }
+        // Wakes every gateway's delivery worker when this incident commits.
+        if (queued > 0) yield* sql.query`SELECT pg_notify(${FeedInbox.wakeChannels.outbox}, '')`
       })
 
     const feedLevel = (reason: string) =>

@@ -50,6 +50,12 @@ export interface Sql {
    * locks. Inside a transaction it simply uses the transaction's connection.
    */
   readonly withConnection: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+  /**
+   * The payloads of `NOTIFY channel` (or `pg_notify`) from any process on the server, on a
+   * dedicated connection held while the stream runs. On the embedded store it never emits: there
+   * is one process, whose own wake-ups suffice, and its one connection is not held for listening.
+   */
+  readonly listen: (channel: string) => Stream.Stream<string, SqlError>
 }
 
 export const Sql = Context.GenericTag<Sql>("@encompass/store/Sql")
@@ -130,7 +136,17 @@ export const make = (pool: postgres.Sql, backend: Backend): Sql => {
     Effect.flatMap(reserved, (r): Effect.Effect<A, E | SqlError, R> =>
       Option.isSome(r) ? transactionOn(r.value, self) : reserve((fresh) => transactionOn(fresh, self)))
 
-  return { backend, use, query, stream, transaction, withConnection }
+  const listen: Sql["listen"] = (channel) =>
+    backend === "embedded"
+      ? Stream.never
+      : Stream.asyncScoped<string, SqlError>((emit) =>
+        Effect.acquireRelease(
+          attempt("listen", () => pool.listen(channel, (payload) => void emit.single(payload))),
+          (subscription) => Effect.ignore(attempt("listen", () => subscription.unlisten()))
+        )
+      )
+
+  return { backend, use, query, stream, transaction, withConnection, listen }
 }
 
 /** Where the migrations of every library live, applied in file-name order. */

@@ -112,6 +112,22 @@ layer(Sql.layerTest)("Sql", (it) => {
       expect(yield* count("tx_isolation")).toBe(1)
     }))
 
+  it.effect("listen receives NOTIFY payloads from any connection on the server; on the embedded store it stays silent", () =>
+    Effect.gen(function*() {
+      const sql = yield* Sql.Sql
+      const got = yield* Deferred.make<string>()
+      const listening = yield* Effect.fork(Stream.runForEach(sql.listen("encompass_test_wake"), (payload) => Deferred.succeed(got, payload)))
+      // A real pause (the test clock stands still) while the listening connection starts.
+      const pause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 100)))
+      for (let i = 0; i < (sql.backend === "server" ? 50 : 3) && !(yield* Deferred.isDone(got)); i++) {
+        yield* sql.query`SELECT pg_notify('encompass_test_wake', 'feed:42')`
+        yield* pause
+      }
+      const received = yield* Deferred.poll(got).pipe(Effect.flatMap((o) => (o._tag === "Some" ? o.value : Effect.succeed(undefined))))
+      expect(received).toBe(sql.backend === "server" ? "feed:42" : undefined)
+      yield* Fiber.interrupt(listening)
+    }))
+
   it.effect("an SqlError names the constraint and carries no parameter values", () =>
     Effect.gen(function*() {
       const sql = yield* Sql.Sql
