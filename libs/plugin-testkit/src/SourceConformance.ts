@@ -197,7 +197,11 @@ export const suite = (options: Options): void => {
         let read = 0
         let nextSample = every
         let peak = 0
+        // One piece per stream chunk, as a transport delivers them: `fromIterable` alone would
+        // pull thousands of pieces into one chunk, decoding the whole feed in one synchronous
+        // step that starves the event loop (and vitest's own messages) for a minute.
         const content = Stream.fromIterable(options.large(largeBytes)).pipe(
+          Stream.rechunk(1),
           Stream.tap((bytes) =>
             Effect.sync(() => {
               read += bytes.length
