@@ -70,6 +70,8 @@ export const make = (options: MailSinkOptions): Effect.Effect<MailSink, Error, S
       Effect.async<number, Error>((resume) => {
         server.once("error", (e: Error) => resume(Effect.fail(e)))
         server.listen(0, "127.0.0.1", () => {
+          // A client that drops mid-session (a gateway killed by a test) must not crash the host.
+          server.on("error", () => undefined)
           const address = server.server.address()
           resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
         })

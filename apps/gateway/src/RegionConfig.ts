@@ -80,6 +80,12 @@ export class WorkersConfig extends Schema.Class<WorkersConfig>("WorkersConfig")(
   }),
   deliveryPoll: Schema.optionalWith(DurationText, { default: () => Duration.seconds(10) }).annotations({
     description: "How often to deliver notifications that are due"
+  }),
+  deadlineScan: Schema.optionalWith(DurationText, { default: () => Duration.minutes(1) }).annotations({
+    description: "How often the deadline watch looks for undelivered notifications at risk of, or past, their deadline"
+  }),
+  atRiskLead: Schema.optionalWith(DurationText, { default: () => Duration.hours(2) }).annotations({
+    description: "How long before its deadline an undelivered notification raises an at-risk alert"
   })
 }) {}
 

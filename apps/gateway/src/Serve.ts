@@ -1,11 +1,12 @@
 /**
  * `encompass serve`: the long-running regional service. It loads the region file, composes the
- * gateway, starts the intake transports the file configures (HTTP push, SMTP inbox, SFTP drops)
- * and the workers, logs one JSON object per line without personal data, and on SIGTERM or
+ * gateway, starts the intake transports the file configures (HTTP push, SMTP inbox, SFTP drops),
+ * the workers and the deadline watch, logs one JSON object per line without personal data, and on SIGTERM or
  * SIGINT closes the transports (no new feeds), lets in-flight work finish or release its claim,
  * and exits.
  */
 import { HttpServer } from "@effect/platform"
+import { DeadlineWatch } from "@encompass/pipeline"
 import { Effect, Layer, Logger, Option } from "effect"
 import * as HttpPush from "./HttpPush.js"
 import * as SftpDrop from "./intake/SftpDrop.js"
@@ -34,6 +35,11 @@ export const serve = (config: RegionConfig.RegionConfig, file: string) =>
     yield* Effect.forkScoped(Workers.listener)
     yield* Effect.forkScoped(Workers.feedWorker({ poll: config.workers.feedPoll, lease: config.workers.feedLease }))
     yield* Effect.forkScoped(Workers.deliveryWorker({ poll: config.workers.deliveryPoll }))
+    yield* Effect.forkScoped(
+      DeadlineWatch.watch({ interval: config.workers.deadlineScan, atRiskLead: config.workers.atRiskLead }).pipe(
+        Effect.provide(DeadlineWatch.DeadlineAlerts.logOnly)
+      )
+    )
     yield* Effect.logInfo("gateway started").pipe(
       Effect.annotateLogs({
         region: config.region,

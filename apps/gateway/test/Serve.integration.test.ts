@@ -7,8 +7,6 @@
  */
 import { TestDatabase } from "@encompass/store"
 import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
-import { type ChildProcess, execFile, spawn } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -16,18 +14,15 @@ import nodemailer from "nodemailer"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as SmtpInbox from "../src/intake/SmtpInbox.js"
 import * as MailSink from "../src/MailSink.js"
+import * as Gateway from "./support/Gateway.js"
 import { runSshTests, Sshd, SshdLive, titled } from "./support/Sshd.js"
 
-const gatewayRoot = path.resolve(import.meta.dirname, "..")
-const cliRoot = path.resolve(gatewayRoot, "../cli")
-const demo = path.join(cliRoot, "demo")
-const tls = { key: fs.readFileSync(path.join(demo, "tls/sink-key.pem"), "utf8"), cert: fs.readFileSync(path.join(demo, "tls/sink-cert.pem"), "utf8") }
+const { demo, tls } = Gateway
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-serve-"))
 const token = "push-token-for-niche"
 const athenaToken = "push-token-for-athena"
 const smtpPassword = "smtp-password-for-niche"
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 const feedLines = fs.readFileSync(path.join(demo, "niche-feed.csv"), "utf8").split("\n")
 const header = feedLines[0] ?? ""
@@ -44,39 +39,16 @@ const scope = Effect.runSync(Scope.make())
 let sink: MailSink.MailSink
 let sshd: Context.Tag.Service<Sshd>
 let database: TestDatabase.TestDatabase
-let gateway: ChildProcess
-let output = ""
-let exit: Promise<number | null>
-let http = ""
+let gateway: Gateway.Gateway
 let smtp = { host: "", port: 0 }
 let drop = ""
 
-const events = () =>
-  output.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { message: unknown; annotations: Record<string, unknown> })
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; gateway output:\n${output}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
-
-const encompass = (args: ReadonlyArray<string>) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "src/bin.ts", ...args], {
-      cwd: cliRoot,
-      env: { ...process.env, DATABASE_URL: database.url ?? "" },
-      timeout: 120_000
-    }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr }))
-  })
-
-const push = (source: string, body: string, bearer: string | null = token) =>
-  fetch(`http://${http}/v1/feeds/${source}?name=export.csv`, {
-    method: "POST",
-    body,
-    headers: bearer === null ? {} : { authorization: `Bearer ${bearer}` }
-  })
+const output = () => gateway.output()
+const events = () => gateway.events()
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) =>
+  Gateway.until(what, check, timeoutMs, () => `gateway output:\n${output()}`)
+const encompass = (args: ReadonlyArray<string>) => Gateway.encompass(args, database.url)
+const push = (source: string, body: string, bearer: string | null = token) => Gateway.push(gateway.http, source, body, bearer)
 
 describe.skipIf(!runSshTests)(titled("encompass serve"), () => {
   beforeAll(async () => {
@@ -85,84 +57,48 @@ describe.skipIf(!runSshTests)(titled("encompass serve"), () => {
     sshd = await Effect.runPromise(Scope.extend(Effect.map(Layer.build(SshdLive), Context.get(Sshd)), scope))
     drop = sshd.folder("outbound")
     const passwordHash = Redacted.value(await Effect.runPromise(SmtpInbox.hashPassword(Redacted.make(smtpPassword))))
-    fs.writeFileSync(path.join(work, "email.json"), JSON.stringify({
-      host: sink.host,
-      port: sink.port,
-      ca: sink.ca,
-      from: "Operation Encompass <encompass@police.example>",
-      messageIdDomain: "encompass.police.example",
-      senderName: "Test Police",
-      contact: "encompass@police.example"
-    }))
-    fs.writeFileSync(path.join(work, "region.yaml"), [
-      "version: 1",
-      "region: thames-valley",
-      "dataDir: ./pgdata",
-      "masterKeyFile: ./master.key",
-      `agreement: ${path.join(gatewayRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")}`,
-      `directory: ${path.join(demo, "directory.csv")}`,
-      "sources:",
-      "  - id: niche-rms",
-      "channels:",
-      "  - id: secure-email",
-      "    settings: ./email.json",
-      `    passwords: ${path.join(demo, "passwords.json")}`,
-      "http:",
-      "  port: 0",
-      "  maxFeedBytes: 20000",
-      "  tokens:",
-      `    - { source: niche-rms, sha256: ${sha256(token)} }`,
-      `    - { source: athena, sha256: ${sha256(athenaToken)} }`,
-      "smtp:",
-      "  host: 127.0.0.1",
-      "  port: 0",
-      `  certFile: ${path.join(demo, "tls/sink-cert.pem")}`,
-      `  keyFile: ${path.join(demo, "tls/sink-key.pem")}`,
-      "  accounts:",
-      `    - { username: niche-export, passwordHash: "${passwordHash}" }`,
-      "  senders:",
-      "    - { address: niche-export@police.example, account: niche-export, source: niche-rms }",
-      "sftp:",
-      "  - source: niche-rms",
-      "    host: 127.0.0.1",
-      `    port: ${sshd.port}`,
-      `    username: ${sshd.user}`,
-      `    privateKey: ${sshd.clientKey}`,
-      `    hostKey: "${sshd.hostKey}"`,
-      `    directory: ${drop}`,
-      "    pollInterval: 500 millis",
-      "    stableFor: 300 millis",
-      "workers:",
-      "  feedPoll: 1 second",
-      "  deliveryPoll: 1 second",
-      ""
-    ].join("\n"))
-    // The key exists before start, as it must with a server database.
-    fs.writeFileSync(path.join(work, "master.key"), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", { mode: 0o600 })
-    gateway = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "serve", "--config", path.join(work, "region.yaml")], {
-      cwd: cliRoot,
-      env: { ...process.env, DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" },
-      stdio: ["ignore", "pipe", "pipe"]
+    const config = Gateway.writeRegion({
+      work,
+      relay: sink,
+      tokens: [{ source: "niche-rms", token }, { source: "athena", token: athenaToken }],
+      maxFeedBytes: 20000,
+      sections: [
+        "smtp:",
+        "  host: 127.0.0.1",
+        "  port: 0",
+        `  certFile: ${path.join(demo, "tls/sink-cert.pem")}`,
+        `  keyFile: ${path.join(demo, "tls/sink-key.pem")}`,
+        "  accounts:",
+        `    - { username: niche-export, passwordHash: "${passwordHash}" }`,
+        "  senders:",
+        "    - { address: niche-export@police.example, account: niche-export, source: niche-rms }",
+        "sftp:",
+        "  - source: niche-rms",
+        "    host: 127.0.0.1",
+        `    port: ${sshd.port}`,
+        `    username: ${sshd.user}`,
+        `    privateKey: ${sshd.clientKey}`,
+        `    hostKey: "${sshd.hostKey}"`,
+        `    directory: ${drop}`,
+        "    pollInterval: 500 millis",
+        "    stableFor: 300 millis"
+      ],
+      workers: { feedPoll: "1 second", deliveryPoll: "1 second" }
     })
-    gateway.stdout?.on("data", (d: Buffer) => (output += d.toString("utf8")))
-    gateway.stderr?.on("data", (d: Buffer) => (output += d.toString("utf8")))
-    exit = new Promise((resolve) => gateway.once("exit", (code) => resolve(code)))
-    await until("the gateway to start", () => events().some((e) => e.message === "gateway started"), 90_000)
-    const started = events().find((e) => e.message === "gateway started")
-    http = String(started?.annotations["http"])
-    const [host = "", port = "0"] = String(started?.annotations["smtp"]).split(":")
+    gateway = await Gateway.startGateway({ config, databaseUrl: database.url })
+    const [host = "", port = "0"] = String(gateway.started["smtp"]).split(":")
     smtp = { host, port: Number(port) }
   }, 180_000)
 
   afterAll(async () => {
-    if (gateway.exitCode === null) gateway.kill("SIGKILL")
+    if (gateway !== undefined) await Gateway.stopGateway(gateway)
     await Effect.runPromise(Scope.close(scope, Exit.void))
     await database.drop()
     fs.rmSync(work, { recursive: true, force: true })
   })
 
   it("answers health with the region and its store", async () => {
-    const response = await fetch(`http://${http}/health`)
+    const response = await fetch(`http://${gateway.http}/health`)
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({ status: "ok", region: "thames-valley", database: database.url === undefined ? "embedded" : "server" })
   })
@@ -215,7 +151,7 @@ describe.skipIf(!runSshTests)(titled("encompass serve"), () => {
 
   it("logs are JSON lines and carry no personal data from the feeds", () => {
     expect(events().length).toBeGreaterThan(3)
-    for (const name of ["Amelia", "Hartwell", "Larkspur", "2017-04-12", smtpPassword, token]) expect(output).not.toContain(name)
+    for (const name of ["Amelia", "Hartwell", "Larkspur", "2017-04-12", smtpPassword, token]) expect(output()).not.toContain(name)
   })
 
   it("a bad record is quarantined; the operator reads it, corrects it and replays it", async () => {
@@ -224,8 +160,7 @@ describe.skipIf(!runSshTests)(titled("encompass serve"), () => {
     const config = path.join(work, "region.yaml")
     // The embedded store has one process: the operator commands run once the service has stopped.
     await until("the bad feed to be decoded", () => events().some((e) => e.message === "feed decoded" && Number(e.annotations["rejected"]) > 0))
-    gateway.kill("SIGTERM")
-    expect(await exit).toBe(0)
+    expect(await Gateway.stopGateway(gateway, "SIGTERM")).toBe(0)
     expect(events().some((e) => e.message === "gateway stopped")).toBe(true)
 
     const listed = await encompass(["quarantine", "list", "--config", config])

@@ -8,6 +8,10 @@
  * its attempt (`FOR UPDATE SKIP LOCKED`), by moving its `next_attempt_at` past the attempt's
  * longest run. No other process sees it as due meanwhile, and a process that dies mid-attempt
  * leaves a claim that simply expires, after which another takes the notification over.
+ *
+ * A retryable failure is tried again after an exponential back-off with jitter (`backoff`); a
+ * permanent one, or a retryable one once the attempt budget is spent, makes the notification a
+ * dead letter, which is audited and raised as an error-level log (the alert).
  */
 import { AuditLog } from "@encompass/audit"
 import { Notification } from "@encompass/domain"
@@ -15,110 +19,179 @@ import { Authorization } from "@encompass/isa-policy"
 import { ChannelPlugin } from "@encompass/plugin-sdk"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
-import { Duration, Effect, Either, Schema } from "effect"
+import { Chunk, Duration, Effect, Either, Option, Schedule, Schema } from "effect"
 import { ActiveAgreement } from "./ActiveAgreement.js"
 import type { DeliveryLine } from "./IngestReport.js"
 
 /** How long one attempt may take before it counts as a retryable timeout. */
 const attemptTimeout = Duration.seconds(60)
 
-/** Back-off before the next attempt after `attempts` failures: 1, 2, 4 … minutes, at most an hour. */
-const backoffSeconds = (attempts: number): number => Math.min(60 * 2 ** Math.max(0, attempts - 1), 3600)
-
 /** A claim outlives the longest attempt, so only a dead process's claim ever expires. */
 const claimLease = Duration.sum(attemptTimeout, Duration.seconds(60))
 
-/** Failures after which a retryable error is given up and dead-lettered. */
-const attemptBudget = 8
+/** How a channel's failed notifications are retried. */
+export interface RetryPolicy {
+  /** The delay after the first failure; it doubles after each further one. */
+  readonly base: Duration.DurationInput
+  /** The longest delay, before jitter. */
+  readonly cap: Duration.DurationInput
+  /** Failed attempts after which a retryable error is given up and dead-lettered. */
+  readonly budget: number
+}
+
+/** 1, 2, 4 … minutes up to an hour (each ±20 %), 8 attempts: about two hours in all. */
+export const defaultRetry: RetryPolicy = { base: Duration.minutes(1), cap: Duration.hours(1), budget: 8 }
+
+/**
+ * The back-off: `base · 2^(n-1)` after the n-th failure, capped, then jittered to 80–120 % so the
+ * notifications one relay outage failed together do not all come back at the same moment.
+ */
+export const backoff = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration> =>
+  Schedule.exponential(policy.base).pipe(
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, policy.cap)),
+    Schedule.jittered
+  )
+
+/**
+ * The delay before the next attempt after `failures` failed attempts (none after none): the
+ * back-off stepped that many times, without sleeping. The delivery loop never sleeps; it stores
+ * the next attempt time.
+ */
+export const retryDelay = (policy: RetryPolicy, failures: number): Effect.Effect<Duration.Duration> =>
+  Schedule.run(Schedule.delays(backoff(policy)), 0, Array.from({ length: failures }, () => undefined)).pipe(
+    Effect.map((delays) => Option.getOrElse(Chunk.last(delays), () => Duration.zero))
+  )
+
+export interface Options {
+  /** Retry settings by channel id, each field defaulting to `defaultRetry`'s. */
+  readonly retry?: Readonly<Record<string, Partial<RetryPolicy>>> | undefined
+}
+
+/** Why a notification became a dead letter. */
+export type DeadReason = "permanent-error" | "attempts-exhausted" | "unreadable" | "channel-not-enabled" | "not-authorised"
 
 interface Due {
   readonly id: string
   readonly reference: string
   readonly recipient: string
+  readonly channel: string
   readonly attempts: number
+  readonly budget_from: number
   readonly body: unknown
 }
 
 type Outcome =
   | { readonly _tag: "delivered"; readonly remoteId: string; readonly detail: string }
-  | { readonly _tag: "retry" | "dead"; readonly detail: string }
+  | { readonly _tag: "retry"; readonly detail: string; readonly delay: Duration.Duration }
+  | { readonly _tag: "dead"; readonly reason: DeadReason; readonly detail: string }
+
+const dead = (reason: DeadReason, detail: string): Effect.Effect<Outcome> => Effect.succeed({ _tag: "dead", reason, detail })
 
 const decodeNotification = Schema.decodeUnknownEither(Notification.Notification)
 
-/** Claims and attempts queued notifications that are due, one at a time, until none is left; reports each outcome. */
-export const deliverDue: Effect.Effect<
+/**
+ * Claims and attempts queued notifications that are due, one at a time, until none is left;
+ * reports each outcome. `deliverDue` is this with the default retry settings.
+ */
+export const deliverDueWith = (options: Options = {}): Effect.Effect<
   ReadonlyArray<DeliveryLine>,
   SqlError.SqlError,
   Sql.Sql | AuditLog.AuditLog | ChannelPlugin.ChannelPlugin | ActiveAgreement
-> = Effect.gen(function*() {
-  const sql = yield* Sql.Sql
-  const audit = yield* AuditLog.AuditLog
-  const channel = yield* ChannelPlugin.ChannelPlugin
-  const agreement = yield* ActiveAgreement
+> =>
+  Effect.gen(function*() {
+    const sql = yield* Sql.Sql
+    const audit = yield* AuditLog.AuditLog
+    const channel = yield* ChannelPlugin.ChannelPlugin
+    const agreement = yield* ActiveAgreement
+    const policy: RetryPolicy = { ...defaultRetry, ...options.retry?.[channel.id] }
 
-  const attempt = (due: Due): Effect.Effect<Outcome> => {
-    const decoded = decodeNotification(due.body)
-    if (Either.isLeft(decoded)) return Effect.succeed({ _tag: "dead", detail: "stored notification is unreadable" })
-    const notification = decoded.right
-    if (notification.route.channel !== channel.id) {
-      return Effect.succeed({ _tag: "dead", detail: `no channel ${notification.route.channel} is enabled` })
-    }
-    const authorized = Authorization.authorize(notification, agreement)
-    if (Either.isLeft(authorized)) return Effect.succeed({ _tag: "dead", detail: authorized.left.message })
-    return channel.deliver(authorized.right).pipe(
-      Effect.timeoutFail({
-        duration: attemptTimeout,
-        onTimeout: () => new ChannelPlugin.DeliveryError({ channel: channel.id, reason: "Timeout", detail: "no answer within 60 s" })
-      }),
-      Effect.match({
-        onSuccess: (receipt): Outcome => ({ _tag: "delivered", remoteId: receipt.remoteId, detail: receipt.response ?? "accepted" }),
-        onFailure: (error): Outcome => ({
-          _tag: error.retryable && due.attempts + 1 < attemptBudget ? "retry" : "dead",
-          detail: error.message
-        })
-      })
-    )
-  }
-
-  const record = (due: Due, outcome: Outcome) =>
-    sql.transaction(Effect.gen(function*() {
-      const attempts = due.attempts + 1
-      if (outcome._tag === "delivered") {
-        yield* sql.query`UPDATE notification SET state = 'delivered', attempts = ${attempts}, delivered_at = now(),
-          remote_id = ${outcome.remoteId}, last_error = NULL WHERE id = ${due.id}`
-      } else if (outcome._tag === "retry") {
-        yield* sql.query`UPDATE notification SET attempts = ${attempts}, last_error = ${outcome.detail},
-          next_attempt_at = now() + make_interval(secs => ${backoffSeconds(attempts)}) WHERE id = ${due.id}`
-      } else {
-        yield* sql.query`UPDATE notification SET state = 'dead', attempts = ${attempts}, last_error = ${outcome.detail}
-          WHERE id = ${due.id}`
+    const attempt = (due: Due): Effect.Effect<Outcome> => {
+      const decoded = decodeNotification(due.body)
+      if (Either.isLeft(decoded)) return dead("unreadable", "stored notification is unreadable")
+      const notification = decoded.right
+      if (notification.route.channel !== channel.id) {
+        return dead("channel-not-enabled", `no channel ${notification.route.channel} is enabled`)
       }
-      yield* sql.query`INSERT INTO delivery_attempt (notification_id, attempt, outcome, detail)
-        VALUES (${due.id}, ${attempts}, ${outcome._tag}, ${outcome.detail})`
-      yield* audit.append({
-        stage: outcome._tag === "delivered" ? "delivered" : "attempted",
-        subject: `notification:${due.reference}`,
-        detail: { recipient: due.recipient, attempt: attempts, outcome: outcome._tag, detail: outcome.detail }
-      })
-    }))
+      const authorized = Authorization.authorize(notification, agreement)
+      if (Either.isLeft(authorized)) return dead("not-authorised", authorized.left.message)
+      return channel.deliver(authorized.right).pipe(
+        Effect.timeoutFail({
+          duration: attemptTimeout,
+          onTimeout: () => new ChannelPlugin.DeliveryError({ channel: channel.id, reason: "Timeout", detail: "no answer within 60 s" })
+        }),
+        Effect.matchEffect({
+          onSuccess: (receipt) => Effect.succeed<Outcome>({ _tag: "delivered", remoteId: receipt.remoteId, detail: receipt.response ?? "accepted" }),
+          onFailure: (error) => {
+            // Only the attempts since an operator's last retry count against the budget.
+            const failures = due.attempts + 1 - due.budget_from
+            if (!error.retryable) return dead("permanent-error", error.message)
+            if (failures >= policy.budget) return dead("attempts-exhausted", error.message)
+            return Effect.map(retryDelay(policy, failures), (delay): Outcome => ({ _tag: "retry", detail: error.message, delay }))
+          }
+        })
+      )
+    }
 
-  // The most urgent deadline first.
-  const claim = sql.query<Due>`UPDATE notification
-      SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(claimLease)})
-    WHERE id = (SELECT id FROM notification WHERE state = 'queued' AND next_attempt_at <= now()
-      ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING id::text AS id, reference, recipient, attempts, body`
+    const record = (due: Due, outcome: Outcome) =>
+      sql.transaction(Effect.gen(function*() {
+        const attempts = due.attempts + 1
+        if (outcome._tag === "delivered") {
+          yield* sql.query`UPDATE notification SET state = 'delivered', attempts = ${attempts}, delivered_at = now(),
+            remote_id = ${outcome.remoteId}, last_error = NULL, claimed_until = NULL WHERE id = ${due.id}`
+        } else if (outcome._tag === "retry") {
+          yield* sql.query`UPDATE notification SET attempts = ${attempts}, last_error = ${outcome.detail}, claimed_until = NULL,
+            next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(outcome.delay)}) WHERE id = ${due.id}`
+        } else {
+          yield* sql.query`UPDATE notification SET state = 'dead', attempts = ${attempts}, last_error = ${outcome.detail},
+            claimed_until = NULL WHERE id = ${due.id}`
+        }
+        yield* sql.query`INSERT INTO delivery_attempt (notification_id, attempt, outcome, detail)
+          VALUES (${due.id}, ${attempts}, ${outcome._tag}, ${outcome.detail})`
+        const subject = `notification:${due.reference}`
+        yield* audit.append({
+          stage: outcome._tag === "delivered" ? "delivered" : "attempted",
+          subject,
+          detail: { recipient: due.recipient, attempt: attempts, outcome: outcome._tag, detail: outcome.detail }
+        })
+        if (outcome._tag === "dead") {
+          yield* audit.append({
+            stage: "dead-lettered",
+            subject,
+            detail: { recipient: due.recipient, channel: due.channel, attempts, reason: outcome.reason, detail: outcome.detail }
+          })
+        }
+      }))
 
-  // Interrupted (SIGTERM) mid-attempt: hand the notification straight back. If the recipient had
-  // already accepted it, the next attempt is a recognisable duplicate (same idempotency key).
-  const release = (due: Due) => Effect.ignore(sql.query`UPDATE notification SET next_attempt_at = now() WHERE id = ${due.id} AND state = 'queued'`)
+    // The alert: ids and the reason only. The error text (a remote's reply may quote an address)
+    // stays in the database and the audit log, for `encompass outbox show`.
+    const alert = (due: Due, reason: DeadReason) =>
+      Effect.logError("notification dead-lettered").pipe(
+        Effect.annotateLogs({ reference: due.reference, recipient: due.recipient, channel: due.channel, attempts: due.attempts + 1, reason })
+      )
 
-  const lines: Array<DeliveryLine> = []
-  while (true) {
-    const [due] = yield* claim
-    if (due === undefined) return lines
-    const outcome = yield* attempt(due).pipe(Effect.onInterrupt(() => release(due)))
-    yield* record(due, outcome)
-    lines.push({ reference: due.reference, recipient: due.recipient, outcome: outcome._tag, detail: outcome.detail })
-  }
-})
+    // The most urgent deadline first. Only `queued` is ever due: never a cancelled notification.
+    const claim = sql.query<Due>`UPDATE notification
+        SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(claimLease)}),
+          claimed_until = now() + make_interval(secs => ${Duration.toSeconds(claimLease)})
+      WHERE id = (SELECT id FROM notification WHERE state = 'queued' AND next_attempt_at <= now()
+        ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING id::text AS id, reference, recipient, channel, attempts, budget_from, body`
+
+    // Interrupted (SIGTERM) mid-attempt: hand the notification straight back. If the recipient had
+    // already accepted it, the next attempt is a recognisable duplicate (same idempotency key).
+    const release = (due: Due) =>
+      Effect.ignore(sql.query`UPDATE notification SET next_attempt_at = now(), claimed_until = NULL WHERE id = ${due.id} AND state = 'queued'`)
+
+    const lines: Array<DeliveryLine> = []
+    while (true) {
+      const [due] = yield* claim
+      if (due === undefined) return lines
+      const outcome = yield* attempt(due).pipe(Effect.onInterrupt(() => release(due)))
+      yield* record(due, outcome)
+      if (outcome._tag === "dead") yield* alert(due, outcome.reason)
+      lines.push({ reference: due.reference, recipient: due.recipient, outcome: outcome._tag, detail: outcome.detail })
+    }
+  })
+
+/** `deliverDueWith` with `defaultRetry` for every channel. */
+export const deliverDue = deliverDueWith()

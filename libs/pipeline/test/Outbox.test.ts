@@ -2,7 +2,7 @@ import { AuditLog } from "@encompass/audit"
 import { ChannelPlugin } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Ref, Stream } from "effect"
+import { Chunk, Deferred, Duration, Effect, Fiber, HashMap, Layer, List, Logger, Ref, Stream } from "effect"
 import { ActiveAgreement, ActiveSources, FeedInbox, Ingest, Outbox } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 
@@ -24,6 +24,32 @@ const queue = (prefix: string, count: number) =>
   })
 
 const withChannel = (channel: ChannelPlugin.ChannelPlugin) => Effect.provideService(ChannelPlugin.ChannelPlugin, channel)
+
+interface Logged {
+  readonly level: string
+  readonly message: unknown
+  readonly annotations: Record<string, unknown>
+}
+
+/** Runs `self` with a logger that keeps what it logs. */
+const capturingLogs = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const logged: Array<Logged> = []
+    const capture = Logger.make(({ annotations, logLevel, message }) => {
+      logged.push({ level: logLevel.label, message: List.isList(message) ? List.toArray(message) : message, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+    })
+    const result = yield* Effect.provide(self, Logger.add(capture))
+    return { result, logged }
+  })
+
+const notificationOf = (occurrence: string) =>
+  Effect.flatMap(Sql.Sql, (sql) =>
+    sql.query<{ reference: string; state: string; attempts: number; due_in: number; last_error: string | null }>`SELECT reference, state, attempts,
+        extract(epoch FROM next_attempt_at - now())::float8 AS due_in, last_error FROM notification WHERE occurrence = ${occurrence}`
+  ).pipe(Effect.flatMap(([row]) => (row === undefined ? Effect.dieMessage(`no notification for ${occurrence}`) : Effect.succeed(row))))
+
+const makeDue = (occurrence: string) =>
+  Effect.flatMap(Sql.Sql, (sql) => sql.query`UPDATE notification SET next_attempt_at = now() WHERE occurrence = ${occurrence}`)
 
 layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
   it.effect("two delivery runs at once, as two gateway processes would, deliver every notification exactly once", () =>
@@ -64,5 +90,72 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       expect(yield* Outbox.deliverDue.pipe(withChannel(plugin))).toEqual([])
       yield* sql.query`UPDATE notification SET next_attempt_at = now() - interval '1 second' WHERE occurrence = '43/5300000/26'`
       expect((yield* Outbox.deliverDue.pipe(withChannel(plugin))).map((l) => l.outcome)).toEqual(["delivered"])
+    }))
+
+  it.effect("the back-off doubles from its base up to its cap, each delay jittered within 80–120 %", () =>
+    Effect.gen(function*() {
+      const policy = { base: Duration.seconds(30), cap: Duration.minutes(10), budget: 20 }
+      for (let failures = 1; failures <= 12; failures++) {
+        const nominal = Math.min(30_000 * 2 ** (failures - 1), 600_000)
+        const samples = yield* Effect.all(Array.from({ length: 40 }, () => Outbox.retryDelay(policy, failures)))
+        const millis = samples.map(Duration.toMillis)
+        for (const ms of millis) {
+          expect(ms).toBeGreaterThanOrEqual(nominal * 0.8)
+          expect(ms).toBeLessThanOrEqual(nominal * 1.2)
+        }
+        // Jitter: notifications that failed together come back spread out, not at one instant.
+        expect(new Set(millis).size).toBeGreaterThan(1)
+      }
+    }))
+
+  it.effect("a retryable failure is due again after the jittered back-off, not before", () =>
+    Effect.gen(function*() {
+      yield* queue("5400", 1)
+      const { behaviour, plugin } = yield* Fixtures.recordingChannel
+      yield* Ref.set(behaviour, "transport-error")
+      const lines = yield* Outbox.deliverDue.pipe(withChannel(plugin))
+      expect(lines.map((l) => l.outcome)).toEqual(["retry"])
+      const row = yield* notificationOf("43/5400000/26")
+      expect(row).toMatchObject({ state: "queued", attempts: 1 })
+      // The default policy's first delay: one minute, ±20 % (and a little for the clock moving on).
+      expect(row.due_in).toBeGreaterThan(47)
+      expect(row.due_in).toBeLessThanOrEqual(72)
+    }))
+
+  it.effect("after the channel's attempt budget a notification is a dead letter: audited and alerted, with ids and reason but no error text", () =>
+    Effect.gen(function*() {
+      yield* queue("5500", 1)
+      const { behaviour, plugin } = yield* Fixtures.recordingChannel
+      yield* Ref.set(behaviour, "transport-error")
+      const run = Outbox.deliverDueWith({ retry: { "secure-email": { budget: 3 } } }).pipe(withChannel(plugin))
+      const outcomes: Array<string> = []
+      let logged: ReadonlyArray<Logged> = []
+      for (let i = 0; i < 3; i++) {
+        yield* makeDue("43/5500000/26")
+        const captured = yield* capturingLogs(run)
+        outcomes.push(...captured.result.map((l) => l.outcome))
+        logged = captured.logged
+      }
+      expect(outcomes).toEqual(["retry", "retry", "dead"])
+      const row = yield* notificationOf("43/5500000/26")
+      expect(row).toMatchObject({ state: "dead", attempts: 3, last_error: expect.stringContaining("451") })
+      const alert = logged.find((l) => l.level === "ERROR")
+      expect(alert?.message).toEqual(["notification dead-lettered"])
+      expect(alert?.annotations).toEqual({ reference: row.reference, recipient: "setting:100001", channel: "secure-email", attempts: 3, reason: "attempts-exhausted" })
+      const events = yield* Effect.flatMap(AuditLog.AuditLog, (a) => Stream.runCollect(a.events({ subjectPrefix: `notification:${row.reference}` })))
+      const deadLettered = Chunk.toReadonlyArray(events).filter((e) => e.stage === "dead-lettered")
+      expect(deadLettered.map((e) => e.detail)).toEqual([
+        { recipient: "setting:100001", channel: "secure-email", attempts: 3, reason: "attempts-exhausted", detail: expect.stringContaining("451") }
+      ])
+    }))
+
+  it.effect("a permanent failure is a dead letter at once, alerted with the reason permanent-error", () =>
+    Effect.gen(function*() {
+      yield* queue("5600", 1)
+      const { behaviour, plugin } = yield* Fixtures.recordingChannel
+      yield* Ref.set(behaviour, "reject")
+      const { logged, result } = yield* capturingLogs(Outbox.deliverDue.pipe(withChannel(plugin)))
+      expect(result.map((l) => l.outcome)).toEqual(["dead"])
+      expect(logged.filter((l) => l.level === "ERROR").map((l) => l.annotations["reason"])).toEqual(["permanent-error"])
     }))
 })

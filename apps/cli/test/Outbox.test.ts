@@ -1,0 +1,112 @@
+/**
+ * `encompass outbox` as an operator uses it on a region whose relay is down: the ingested feed's
+ * notifications wait for their next attempt, and the operator lists, inspects, cancels and
+ * re-queues them. Runs against DATABASE_URL when set, else the embedded store.
+ */
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { cliRoot, encompass, freshDatabase } from "./Run.js"
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-outbox-"))
+const demo = path.join(cliRoot, "demo")
+const region = path.join(work, "region.yaml")
+let database: Awaited<ReturnType<typeof freshDatabase>>
+let ingested: Awaited<ReturnType<typeof encompass>>
+
+const run = (args: ReadonlyArray<string>) => encompass(args, { DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" })
+const outbox = (...args: ReadonlyArray<string>) => run(["outbox", ...args, "--config", region])
+
+/** A port nothing listens on: the relay is down, so every attempt is a retryable transport error. */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+const referencesIn = (text: string) => [...text.matchAll(/^(EG-[0-9A-F-]+)\s+(\w+)/gm)].map((m) => ({ reference: m[1] ?? "", state: m[2] ?? "" }))
+
+beforeAll(async () => {
+  database = await freshDatabase()
+  fs.writeFileSync(path.join(work, "email.json"), JSON.stringify({
+    host: "127.0.0.1",
+    port: await closedPort(),
+    from: "Operation Encompass <encompass@police.example>",
+    messageIdDomain: "encompass.police.example",
+    senderName: "Test Police",
+    contact: "encompass@police.example"
+  }))
+  fs.writeFileSync(region, [
+    "version: 1",
+    "region: thames-valley",
+    "dataDir: ./pgdata",
+    "masterKeyFile: ./master.key",
+    `agreement: ${path.resolve(cliRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")}`,
+    `directory: ${path.join(demo, "directory.csv")}`,
+    "sources:",
+    "  - id: niche-rms",
+    "channels:",
+    "  - id: secure-email",
+    "    settings: ./email.json",
+    `    passwords: ${path.join(demo, "passwords.json")}`,
+    ""
+  ].join("\n"))
+  // The same store and key as the region file names.
+  ingested = await run([
+    "ingest",
+    "--source", "niche-rms",
+    "--directory", path.join(demo, "directory.csv"),
+    "--email-config", path.join(work, "email.json"),
+    "--passwords", path.join(demo, "passwords.json"),
+    "--data-dir", path.join(work, "pgdata"),
+    "--master-key-file", path.join(work, "master.key"),
+    path.join(demo, "niche-feed.csv")
+  ])
+}, 240_000)
+
+afterAll(async () => {
+  await database.drop()
+  fs.rmSync(work, { recursive: true, force: true })
+})
+
+describe("encompass outbox", () => {
+  // Five runs of the command, each a fresh node process: seconds apiece, more on a busy machine.
+  it("lists, shows, cancels and re-queues the notifications a down relay left waiting", async () => {
+    expect(ingested.code).toBe(0)
+    expect(ingested.stdout).toMatch(/Delivered\s+0\s+to retry [1-9]/)
+
+    const listed = await outbox("list", "--state", "queued")
+    expect(listed.code).toBe(0)
+    const queued = referencesIn(listed.stdout)
+    expect(queued.length).toBeGreaterThan(1)
+    expect(queued.every((q) => q.state === "queued")).toBe(true)
+    expect(listed.stdout).toMatch(/queued\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+setting:\d+\s+secure-email delivery failed/)
+    // Never the content: no child's name from the feed.
+    expect(listed.stdout).not.toMatch(/Given|Family|child_given_name/i)
+    const [first, second] = queued.map((q) => q.reference)
+
+    const shown = await outbox("show", first ?? "")
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toContain(`notification  ${first} (queued)`)
+    expect(shown.stdout).toMatch(/^\s+1\s+\S+\s+retry\s+secure-email delivery failed \(Transport\)/m)
+
+    const cancelled = await outbox("cancel", first ?? "", "--reason", "told by phone", "--operator", "ops.tester")
+    expect(cancelled.stderr).toBe("")
+    expect(cancelled.code).toBe(0)
+    expect(cancelled.stdout).toContain(`Notification ${first} is cancelled and will not be sent: cancelled by ops.tester: told by phone`)
+
+    // Cancelled is final: it cannot be re-queued (an operator error, exit 1).
+    const refused = await outbox("retry", first ?? "")
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain(`encompass: notification ${first}: the notification is cancelled`)
+
+    const retried = await outbox("retry", second ?? "", "--operator", "ops.tester")
+    expect(retried.stderr).toBe("")
+    expect(retried.code).toBe(0)
+    expect(retried.stdout).toContain(`Notification ${second} is queued and due now`)
+  }, 240_000)
+})

@@ -1,0 +1,65 @@
+/**
+ * A schools' mail relay for delivery tests: a real `smtp-server` on loopback offering STARTTLS
+ * with the demo certificate, as `MailSink` does, that keeps no files but counts every accepted
+ * message by its Message-ID — so a test sees each notification arrive, and any re-send of it.
+ * `delayMs` holds each message's answer back, as a slow relay would, so deliveries are in flight
+ * long enough for a test to interrupt them.
+ */
+import { SMTPServer } from "smtp-server"
+import { tls } from "./Gateway.js"
+
+export interface CountingSink {
+  readonly host: string
+  readonly port: number
+  readonly ca: string
+  /** Messages accepted so far, re-sends included. */
+  readonly received: () => number
+  /** Accepted messages by Message-ID. */
+  readonly byMessageId: ReadonlyMap<string, number>
+  readonly close: () => Promise<void>
+}
+
+export const start = (options: { readonly delayMs?: number | undefined } = {}): Promise<CountingSink> => {
+  const byMessageId = new Map<string, number>()
+  let received = 0
+  const server = new SMTPServer({
+    key: tls.key,
+    cert: tls.cert,
+    authOptional: true,
+    logger: false,
+    disabledCommands: ["AUTH"],
+    onData(stream, _session, callback) {
+      const chunks: Array<Buffer> = []
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk))
+      stream.on("end", () => {
+        const head = Buffer.concat(chunks).toString("latin1")
+        const id = /^message-id:\s*(\S+)/im.exec(head)?.[1] ?? "no-message-id"
+        const accept = () => {
+          // Counted as the relay answers 250: from here on the message is the recipient's.
+          received += 1
+          byMessageId.set(id, (byMessageId.get(id) ?? 0) + 1)
+          callback(null, "Saved")
+        }
+        if (options.delayMs === undefined || options.delayMs <= 0) accept()
+        else setTimeout(accept, options.delayMs)
+      })
+    }
+  })
+  return new Promise((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject)
+      // A client killed mid-conversation resets its connection; the relay just carries on.
+      server.on("error", () => undefined)
+      const address = server.server.address()
+      resolve({
+        host: "127.0.0.1",
+        port: typeof address === "object" && address !== null ? address.port : 0,
+        ca: tls.cert,
+        received: () => received,
+        byMessageId,
+        close: () => new Promise<void>((done) => server.close(() => done()))
+      })
+    })
+  })
+}
