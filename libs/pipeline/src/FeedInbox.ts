@@ -9,7 +9,7 @@ import { AuditLog } from "@encompass/audit"
 import { Ids } from "@encompass/domain"
 import { RawFeed } from "@encompass/plugin-sdk"
 import { Sql, SqlError, Vault } from "@encompass/store"
-import { Chunk, Context, Duration, Effect, Layer, Option, Ref, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Either, Layer, Option, Ref, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 
 /** `NOTIFY` channels that wake the workers of every gateway process on the database. */
@@ -156,14 +156,21 @@ export interface StoredFeedRow {
   readonly sha256: string
 }
 
+/** A stored feed opened for decoding. */
+export interface OpenedFeed {
+  readonly row: StoredFeedRow
+  readonly feed: RawFeed.RawFeed
+  /** The feed's data key, for sealing what is kept from it (quarantined records); none if unreadable. */
+  readonly dataKey: Option.Option<Vault.DataKey>
+}
+
 /**
  * A stored feed as a RawFeed whose content is decrypted piece by piece as the decoder pulls it,
  * one query per piece (no cursor holds the embedded store's connection while the decoder
- * writes). A piece that does not authenticate ends the content with a FeedReadError.
+ * writes). A key that does not unwrap, or a piece that does not authenticate, ends the content
+ * with a FeedReadError.
  */
-export const open = (
-  id: string
-): Effect.Effect<Option.Option<{ readonly row: StoredFeedRow; readonly feed: RawFeed.RawFeed }>, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
+export const open = (id: string): Effect.Effect<Option.Option<OpenedFeed>, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const vault = yield* Vault.Vault
@@ -172,23 +179,27 @@ export const open = (
     if (row === undefined) return Option.none()
     const { data_key: wrapped, ...stored } = row
     const unreadable = (reason: string) => new RawFeed.FeedReadError({ reason })
-    const content = Stream.unwrap(Effect.gen(function*() {
-      if (wrapped === null) return yield* unreadable("the feed's bytes were not kept (received before raw feeds were stored)")
-      const key = yield* vault.unwrap(wrapped).pipe(Effect.mapError((e) => unreadable(`the stored feed cannot be decrypted: ${e.detail}`)))
-      return Stream.paginateChunkEffect(0, (seq) =>
-        sql.query<{ sealed: Uint8Array }>`SELECT sealed FROM feed_chunk WHERE feed_id = ${id} AND seq = ${seq}`.pipe(
-          Effect.mapError((e) => unreadable(`the stored feed cannot be read: ${e.message}`)),
-          Effect.flatMap(([piece]) =>
-            piece === undefined
-              ? Effect.succeed([Chunk.empty<Uint8Array>(), Option.none<number>()] as const)
-              : key.open(piece.sealed, chunkContext(id, seq)).pipe(
-                Effect.mapError((e) => unreadable(`stored piece ${seq} of the feed: ${e.detail}`)),
-                Effect.map((bytes) => [Chunk.of(bytes), Option.some(seq + 1)] as const)
-              )
-          )
-        ))
-    }))
-    return Option.some({ row: { ...stored, source: Ids.SourceId.make(stored.source) }, feed: { source: Ids.SourceId.make(stored.source), name: stored.name, content } })
+    const key = wrapped === null
+      ? Either.left(unreadable("the feed's bytes were not kept (received before raw feeds were stored)"))
+      : yield* Effect.either(vault.unwrap(wrapped).pipe(Effect.mapError((e) => unreadable(`the stored feed cannot be decrypted: ${e.detail}`))))
+    const content = Either.match(key, {
+      onLeft: (error) => Stream.fail(error),
+      onRight: (key) =>
+        Stream.paginateChunkEffect(0, (seq) =>
+          sql.query<{ sealed: Uint8Array }>`SELECT sealed FROM feed_chunk WHERE feed_id = ${id} AND seq = ${seq}`.pipe(
+            Effect.mapError((e) => unreadable(`the stored feed cannot be read: ${e.message}`)),
+            Effect.flatMap(([piece]) =>
+              piece === undefined
+                ? Effect.succeed([Chunk.empty<Uint8Array>(), Option.none<number>()] as const)
+                : key.open(piece.sealed, chunkContext(id, seq)).pipe(
+                  Effect.mapError((e) => unreadable(`stored piece ${seq} of the feed: ${e.detail}`)),
+                  Effect.map((bytes) => [Chunk.of(bytes), Option.some(seq + 1)] as const)
+                )
+            )
+          ))
+    })
+    const source = Ids.SourceId.make(stored.source)
+    return Option.some({ row: { ...stored, source }, feed: { source, name: stored.name, content }, dataKey: Either.getRight(key) })
   })
 
 /**

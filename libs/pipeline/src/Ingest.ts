@@ -59,7 +59,6 @@ export const process = (
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
-    const vault = yield* Vault.Vault
     const sources = yield* ActiveSources
     const directory = yield* Directory.Directory
     const agreement = yield* ActiveAgreement
@@ -67,11 +66,9 @@ export const process = (
 
     const opened = yield* FeedInbox.open(feedId)
     if (Option.isNone(opened)) return yield* new RawFeed.FeedReadError({ reason: `no feed ${feedId} is stored` })
-    const { row, feed } = opened.value
-    const [keyRow] = yield* sql.query<{ data_key: Uint8Array | null }>`SELECT data_key FROM feed WHERE id = ${feedId}`
-    const dataKey = keyRow?.data_key == null ? undefined : yield* Effect.option(vault.unwrap(keyRow.data_key))
+    const { dataKey, feed, row } = opened.value
     const sealRecord = (rejection: Rejection.Rejection): Buffer | null => {
-      if (rejection.record === undefined || dataKey === undefined || Option.isNone(dataKey)) return null
+      if (rejection.record === undefined || Option.isNone(dataKey)) return null
       const text = Buffer.from(Redacted.value(rejection.record))
       if (text.byteLength > MAX_RECORD_BYTES) return null
       return Buffer.from(dataKey.value.seal(text, recordContext(feedId, rejection.locator, rejection.field)))
