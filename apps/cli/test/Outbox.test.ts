@@ -3,75 +3,22 @@
  * notifications wait for their next attempt, and the operator lists, inspects, cancels and
  * re-queues them. Runs against DATABASE_URL when set, else the embedded store.
  */
-import * as fs from "node:fs"
-import * as net from "node:net"
-import * as os from "node:os"
-import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { cliRoot, encompass, freshDatabase } from "./Run.js"
+import { type DownRelayRegion, downRelayRegion } from "./Run.js"
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-outbox-"))
-const demo = path.join(cliRoot, "demo")
-const region = path.join(work, "region.yaml")
-let database: Awaited<ReturnType<typeof freshDatabase>>
-let ingested: Awaited<ReturnType<typeof encompass>>
-
-const run = (args: ReadonlyArray<string>) => encompass(args, { DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" })
-const outbox = (...args: ReadonlyArray<string>) => run(["outbox", ...args, "--config", region])
-
-/** A port nothing listens on: the relay is down, so every attempt is a retryable transport error. */
-const closedPort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-
-const referencesIn = (text: string) => [...text.matchAll(/^(EG-[0-9A-F-]+)\s+(\w+)/gm)].map((m) => ({ reference: m[1] ?? "", state: m[2] ?? "" }))
+let region: DownRelayRegion
+let ingested: DownRelayRegion["ingested"]
+const run = (args: ReadonlyArray<string>) => region.run(args)
+const outbox = (...args: ReadonlyArray<string>) => run(["outbox", ...args, "--config", region.region])
 
 beforeAll(async () => {
-  database = await freshDatabase()
-  fs.writeFileSync(path.join(work, "email.json"), JSON.stringify({
-    host: "127.0.0.1",
-    port: await closedPort(),
-    from: "Operation Encompass <encompass@police.example>",
-    messageIdDomain: "encompass.police.example",
-    senderName: "Test Police",
-    contact: "encompass@police.example"
-  }))
-  fs.writeFileSync(region, [
-    "version: 1",
-    "region: thames-valley",
-    "dataDir: ./pgdata",
-    "masterKeyFile: ./master.key",
-    `agreement: ${path.resolve(cliRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")}`,
-    `directory: ${path.join(demo, "directory.csv")}`,
-    "sources:",
-    "  - id: niche-rms",
-    "channels:",
-    "  - id: secure-email",
-    "    settings: ./email.json",
-    `    passwords: ${path.join(demo, "passwords.json")}`,
-    ""
-  ].join("\n"))
-  // The same store and key as the region file names.
-  ingested = await run([
-    "ingest",
-    "--source", "niche-rms",
-    "--directory", path.join(demo, "directory.csv"),
-    "--email-config", path.join(work, "email.json"),
-    "--passwords", path.join(demo, "passwords.json"),
-    "--data-dir", path.join(work, "pgdata"),
-    "--master-key-file", path.join(work, "master.key"),
-    path.join(demo, "niche-feed.csv")
-  ])
+  region = await downRelayRegion("outbox")
+  ingested = region.ingested
 }, 240_000)
 
-afterAll(async () => {
-  await database.drop()
-  fs.rmSync(work, { recursive: true, force: true })
-})
+afterAll(() => region.cleanUp())
+
+const referencesIn = (text: string) => [...text.matchAll(/^(EG-[0-9A-F-]+)\s+(\w+)/gm)].map((m) => ({ reference: m[1] ?? "", state: m[2] ?? "" }))
 
 describe("encompass outbox", () => {
   // Five runs of the command, each a fresh node process: seconds apiece, more on a busy machine.

@@ -1,5 +1,8 @@
 /** Runs the `encompass` command as a user would, in a child process, and collects its output. */
 import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
 import * as path from "node:path"
 import { TestDatabase } from "@encompass/store"
 
@@ -23,3 +26,77 @@ export const encompass = (args: ReadonlyArray<string>, env: Record<string, strin
 
 /** A fresh database on the DATABASE_URL server for one test, or the embedded store without it. */
 export const freshDatabase = TestDatabase.fresh
+
+/** A port nothing listens on: a relay that is down, so every attempt is a retryable transport error. */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+export interface DownRelayRegion {
+  /** The region file, naming the store and key `ingest` used. */
+  readonly region: string
+  /** Runs `encompass` on this region's database. */
+  readonly run: (args: ReadonlyArray<string>) => Promise<Result>
+  /** The demo feed's ingest: every notification left queued for a retry. */
+  readonly ingested: Result
+  readonly cleanUp: () => Promise<void>
+}
+
+/**
+ * A region in a fresh folder (and database, with DATABASE_URL) whose relay is down, with the
+ * demo feed ingested into it: the state the operator commands are tested on.
+ */
+export const downRelayRegion = async (name: string): Promise<DownRelayRegion> => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `encompass-${name}-`))
+  const demo = path.join(cliRoot, "demo")
+  const database = await freshDatabase()
+  const run = (args: ReadonlyArray<string>) => encompass(args, { DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" })
+  fs.writeFileSync(path.join(work, "email.json"), JSON.stringify({
+    host: "127.0.0.1",
+    port: await closedPort(),
+    from: "Operation Encompass <encompass@police.example>",
+    messageIdDomain: "encompass.police.example",
+    senderName: "Test Police",
+    contact: "encompass@police.example"
+  }))
+  const region = path.join(work, "region.yaml")
+  fs.writeFileSync(region, [
+    "version: 1",
+    "region: thames-valley",
+    "dataDir: ./pgdata",
+    "masterKeyFile: ./master.key",
+    `agreement: ${path.resolve(cliRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")}`,
+    `directory: ${path.join(demo, "directory.csv")}`,
+    "sources:",
+    "  - id: niche-rms",
+    "channels:",
+    "  - id: secure-email",
+    "    settings: ./email.json",
+    `    passwords: ${path.join(demo, "passwords.json")}`,
+    ""
+  ].join("\n"))
+  // The same store and key as the region file names.
+  const ingested = await run([
+    "ingest",
+    "--source", "niche-rms",
+    "--directory", path.join(demo, "directory.csv"),
+    "--email-config", path.join(work, "email.json"),
+    "--passwords", path.join(demo, "passwords.json"),
+    "--data-dir", path.join(work, "pgdata"),
+    "--master-key-file", path.join(work, "master.key"),
+    path.join(demo, "niche-feed.csv")
+  ])
+  return {
+    region,
+    run,
+    ingested,
+    cleanUp: async () => {
+      await database.drop()
+      fs.rmSync(work, { recursive: true, force: true })
+    }
+  }
+}
