@@ -6,6 +6,7 @@
  * to secrets and its errors reach logs.
  */
 import { DecodeIssue, Ids, YamlSource } from "@encompass/domain"
+import type { Outbox } from "@encompass/pipeline"
 import { Duration, Effect, Option, ParseResult, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -65,10 +66,25 @@ export class SourceEntry extends Schema.Class<SourceEntry>("SourceEntry")({
   })
 }) {}
 
+export class RetryConfig extends Schema.Class<RetryConfig>("RetryConfig")({
+  base: Schema.optionalWith(DurationText, { default: () => Duration.minutes(1) }).annotations({
+    description: "The wait after a notification's first failed attempt; it doubles after each further failure (each wait ±20 %)"
+  }),
+  cap: Schema.optionalWith(DurationText, { default: () => Duration.hours(1) }).annotations({
+    description: "The longest wait between attempts, before the ±20 %"
+  }),
+  budget: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1000)), { default: () => 8 }).annotations({
+    description: "Failed attempts after which a retryable failure is given up: the notification becomes a dead letter and an alert is raised"
+  })
+}) {}
+
 export class ChannelEntry extends Schema.Class<ChannelEntry>("ChannelEntry")({
   id: Schema.Literal("secure-email").annotations({ description: "A registered channel plugin's id" }),
   settings: Schema.NonEmptyString.annotations({ description: "The relay settings file (JSON)" }),
-  passwords: Schema.NonEmptyString.annotations({ description: "Attachment passwords by URN (JSON), kept out of the repository" })
+  passwords: Schema.NonEmptyString.annotations({ description: "Attachment passwords by URN (JSON), kept out of the repository" }),
+  retry: Schema.optionalWith(RetryConfig, { default: () => new RetryConfig({}) }).annotations({
+    description: "How this channel's failed notifications are retried (default: 1, 2, 4 … minutes up to an hour, 8 attempts)"
+  })
 }) {}
 
 export class WorkersConfig extends Schema.Class<WorkersConfig>("WorkersConfig")({
@@ -80,6 +96,12 @@ export class WorkersConfig extends Schema.Class<WorkersConfig>("WorkersConfig")(
   }),
   deliveryPoll: Schema.optionalWith(DurationText, { default: () => Duration.seconds(10) }).annotations({
     description: "How often to deliver notifications that are due"
+  }),
+  attemptTimeout: Schema.optionalWith(DurationText, { default: () => Duration.seconds(60) }).annotations({
+    description: "How long one delivery attempt may take before it fails as a retryable timeout"
+  }),
+  deliveryLease: Schema.optionalWith(DurationText, { default: () => Duration.minutes(2) }).annotations({
+    description: "How long a gateway holds a notification it is delivering; a killed gateway's notifications are taken over after this. Longer than attemptTimeout"
   }),
   deadlineScan: Schema.optionalWith(DurationText, { default: () => Duration.minutes(1) }).annotations({
     description: "How often the deadline watch looks for undelivered notifications at risk of, or past, their deadline"
@@ -151,8 +173,23 @@ export const parse = (text: string, file: string, base: string): Effect.Effect<R
   if (duplicate !== undefined) return Effect.fail(new RegionConfigError({ file, issues: [`sources: ${duplicate.id} is listed twice`] }))
   const mapped = config.sources.find((s) => s.mapping !== undefined && s.id !== "niche-rms")
   if (mapped !== undefined) return Effect.fail(new RegionConfigError({ file, issues: [`sources: ${mapped.id} takes no mapping file`] }))
+  if (Duration.lessThanOrEqualTo(config.workers.deliveryLease, config.workers.attemptTimeout)) {
+    // A lease that can run out mid-attempt would let a second gateway send the same notification.
+    return Effect.fail(new RegionConfigError({ file, issues: ["workers.deliveryLease: must be longer than workers.attemptTimeout"] }))
+  }
+  const inverted = config.channels.find((c) => Duration.lessThan(c.retry.cap, c.retry.base))
+  if (inverted !== undefined) {
+    return Effect.fail(new RegionConfigError({ file, issues: [`channels: ${inverted.id} retry.cap must not be shorter than retry.base`] }))
+  }
   return Effect.succeed(resolvePaths(config, base))
 }
+
+/** The outbox settings the region file gives: retry by channel, attempt timeout and lease. */
+export const outboxOptions = (config: RegionConfig): Outbox.Options => ({
+  retry: Object.fromEntries(config.channels.map((c) => [c.id, { base: c.retry.base, cap: c.retry.cap, budget: c.retry.budget }])),
+  attemptTimeout: config.workers.attemptTimeout,
+  lease: config.workers.deliveryLease
+})
 
 export const load = (file: string): Effect.Effect<RegionConfig, RegionConfigError> =>
   Effect.tryPromise({

@@ -34,7 +34,7 @@ export const serve = (config: RegionConfig.RegionConfig, file: string) =>
     yield* Effect.forkScoped(Workers.sweeper)
     yield* Effect.forkScoped(Workers.listener)
     yield* Effect.forkScoped(Workers.feedWorker({ poll: config.workers.feedPoll, lease: config.workers.feedLease }))
-    yield* Effect.forkScoped(Workers.deliveryWorker({ poll: config.workers.deliveryPoll }))
+    yield* Effect.forkScoped(Workers.deliveryWorker({ poll: config.workers.deliveryPoll, outbox: RegionConfig.outboxOptions(config) }))
     yield* Effect.forkScoped(
       DeadlineWatch.watch({ interval: config.workers.deadlineScan, atRiskLead: config.workers.atRiskLead }).pipe(
         Effect.provide(DeadlineWatch.DeadlineAlerts.logOnly)

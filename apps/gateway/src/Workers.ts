@@ -73,11 +73,12 @@ export const feedWorker = (options: { readonly poll: Duration.Duration; readonly
     }
   })
 
-export const deliveryWorker = (options: { readonly poll: Duration.Duration }) =>
+export const deliveryWorker = (options: { readonly poll: Duration.Duration; readonly outbox: Outbox.Options }) =>
   Effect.gen(function*() {
     const wake = yield* Wake
+    const deliverDue = Outbox.deliverDueWith(options.outbox)
     while (true) {
-      const lines = yield* Outbox.deliverDue.pipe(
+      const lines = yield* deliverDue.pipe(
         Effect.catchAll((error) => Effect.as(Effect.logError("delivery run failed", error.message), []))
       )
       if (lines.length > 0) {

@@ -65,6 +65,35 @@ describe("RegionConfig", () => {
         .toContain("athena takes no mapping file")
     }))
 
+  it.effect("a channel's retry settings and the delivery timeout and lease reach the outbox; defaults are 1 min, 1 h, 8 attempts, 60 s, 2 min", () =>
+    Effect.gen(function*() {
+      const defaults = RegionConfig.outboxOptions(yield* parse(minimal))
+      expect(defaults.retry?.["secure-email"]).toEqual({ base: Duration.minutes(1), cap: Duration.hours(1), budget: 8 })
+      expect(defaults.attemptTimeout).toEqual(Duration.seconds(60))
+      expect(defaults.lease).toEqual(Duration.minutes(2))
+
+      const tuned = RegionConfig.outboxOptions(yield* parse([
+        ...minimal,
+        "    retry: { base: 30 seconds, cap: 10 minutes, budget: 12 }",
+        "workers:",
+        "  attemptTimeout: 20 seconds",
+        "  deliveryLease: 45 seconds"
+      ]))
+      expect(tuned.retry?.["secure-email"]).toEqual({ base: Duration.seconds(30), cap: Duration.minutes(10), budget: 12 })
+      expect(tuned.attemptTimeout).toEqual(Duration.seconds(20))
+      expect(tuned.lease).toEqual(Duration.seconds(45))
+    }))
+
+  it.effect("a lease no longer than an attempt, or a retry cap below its base, is refused (either would resend too soon)", () =>
+    Effect.gen(function*() {
+      const lease = yield* Effect.flip(parse([...minimal, "workers:", "  attemptTimeout: 2 minutes", "  deliveryLease: 1 minute"]))
+      expect(lease.message).toContain("workers.deliveryLease: must be longer than workers.attemptTimeout")
+      const cap = yield* Effect.flip(parse([...minimal, "    retry: { base: 10 minutes, cap: 1 minute }"]))
+      expect(cap.message).toContain("secure-email retry.cap must not be shorter than retry.base")
+      const budget = yield* Effect.flip(parse([...minimal, "    retry: { budget: 0 }"]))
+      expect(budget.message).toContain("channels.0.retry.budget")
+    }))
+
   it.effect("a YAML syntax error is located", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(parse(["version: 1", "region: [unclosed"]))

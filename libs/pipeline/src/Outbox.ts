@@ -23,11 +23,15 @@ import { Chunk, Duration, Effect, Either, Option, Schedule, Schema } from "effec
 import { ActiveAgreement } from "./ActiveAgreement.js"
 import type { DeliveryLine } from "./IngestReport.js"
 
-/** How long one attempt may take before it counts as a retryable timeout. */
-const attemptTimeout = Duration.seconds(60)
+/** How long one attempt may take, by default, before it counts as a retryable timeout. */
+export const defaultAttemptTimeout = Duration.seconds(60)
 
-/** A claim outlives the longest attempt, so only a dead process's claim ever expires. */
-const claimLease = Duration.sum(attemptTimeout, Duration.seconds(60))
+/**
+ * How long a claim holds a notification, by default. It must outlive the longest attempt, so only
+ * a dead process's claim ever expires; it is also how long a killed process's notifications wait
+ * before another process takes them over.
+ */
+export const defaultLease = Duration.minutes(2)
 
 /** How a channel's failed notifications are retried. */
 export interface RetryPolicy {
@@ -65,6 +69,10 @@ export const retryDelay = (policy: RetryPolicy, failures: number): Effect.Effect
 export interface Options {
   /** Retry settings by channel id, each field defaulting to `defaultRetry`'s. */
   readonly retry?: Readonly<Record<string, Partial<RetryPolicy>>> | undefined
+  /** How long one attempt may take (default `defaultAttemptTimeout`). */
+  readonly attemptTimeout?: Duration.DurationInput | undefined
+  /** How long a claim lasts (default `defaultLease`); never less than `attemptTimeout` + 1 s. */
+  readonly lease?: Duration.DurationInput | undefined
 }
 
 /** Why a notification became a dead letter. */
@@ -104,6 +112,8 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
     const channel = yield* ChannelPlugin.ChannelPlugin
     const agreement = yield* ActiveAgreement
     const policy: RetryPolicy = { ...defaultRetry, ...options.retry?.[channel.id] }
+    const attemptTimeout = Duration.decode(options.attemptTimeout ?? defaultAttemptTimeout)
+    const lease = Duration.max(Duration.decode(options.lease ?? defaultLease), Duration.sum(attemptTimeout, Duration.seconds(1)))
 
     const attempt = (due: Due): Effect.Effect<Outcome> => {
       const decoded = decodeNotification(due.body)
@@ -117,7 +127,8 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
       return channel.deliver(authorized.right).pipe(
         Effect.timeoutFail({
           duration: attemptTimeout,
-          onTimeout: () => new ChannelPlugin.DeliveryError({ channel: channel.id, reason: "Timeout", detail: "no answer within 60 s" })
+          onTimeout: () =>
+            new ChannelPlugin.DeliveryError({ channel: channel.id, reason: "Timeout", detail: `no answer within ${Duration.format(attemptTimeout)}` })
         }),
         Effect.matchEffect({
           onSuccess: (receipt) => Effect.succeed<Outcome>({ _tag: "delivered", remoteId: receipt.remoteId, detail: receipt.response ?? "accepted" }),
@@ -171,8 +182,8 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
 
     // The most urgent deadline first. Only `queued` is ever due: never a cancelled notification.
     const claim = sql.query<Due>`UPDATE notification
-        SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(claimLease)}),
-          claimed_until = now() + make_interval(secs => ${Duration.toSeconds(claimLease)})
+        SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(lease)}),
+          claimed_until = now() + make_interval(secs => ${Duration.toSeconds(lease)})
       WHERE id = (SELECT id FROM notification WHERE state = 'queued' AND next_attempt_at <= now()
         ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING id::text AS id, reference, recipient, channel, attempts, budget_from, body`
