@@ -1,13 +1,13 @@
 /**
- * `encompass outbox list|show|retry|cancel`: the operator's hands on notifications waiting, sent,
- * dead-lettered or withdrawn. Each command takes the region file, so it opens the same store as
+ * `encompass outbox list|show|retry|cancel|withdraw`: the operator's hands on notifications
+ * waiting, sent, dead-lettered or withdrawn. Each command takes the region file, so it opens the same store as
  * `serve`. Nothing here prints a notification's body (the children's details) or sends anything:
  * `retry` re-queues, and the delivery worker of `serve` (or the next ingest) delivers.
  */
 import { Args, Command, Options } from "@effect/cli"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
-import { OutboxAdmin } from "@encompass/pipeline"
+import { Corrections, OutboxAdmin } from "@encompass/pipeline"
 import { Console, Effect } from "effect"
 import * as os from "node:os"
 
@@ -27,6 +27,7 @@ const line = (e: OutboxAdmin.Entry) =>
   [
     e.reference,
     e.state.padEnd(9),
+    e.kind.padEnd(12),
     String(e.attempts).padStart(8),
     time(e.deadline),
     time(e.nextAttemptAt).padEnd(16),
@@ -45,7 +46,7 @@ const list = Command.make(
     withStorage(config, Effect.gen(function*() {
       const entries = yield* OutboxAdmin.list({ state, limit })
       if (entries.length === 0) return yield* Console.log(`No ${state === "all" ? "" : `${state} `}notifications.`)
-      yield* Console.log(`${"reference".padEnd(17)}  state      attempts  deadline (UTC)    next attempt      recipient  last error`)
+      yield* Console.log(`${"reference".padEnd(17)}  state      kind          attempts  deadline (UTC)    next attempt      recipient  last error`)
       for (const entry of entries) yield* Console.log(line(entry))
     }))
 ).pipe(Command.withDescription("list notifications, newest first (all states unless --state says otherwise)"))
@@ -56,6 +57,7 @@ const show = Command.make("show", { config, reference }, ({ config, reference })
     yield* Console.log([
       `notification  ${entry.reference} (${entry.state})`,
       `occurrence    ${entry.occurrence} version ${entry.version}`,
+      ...(entry.supersedes === null ? [] : [`${entry.kind.padEnd(14)}of ${entry.supersedes}`]),
       `recipient     ${entry.recipient} by ${entry.channel}`,
       `deadline      ${entry.deadline.toISOString()}`,
       `created       ${entry.createdAt.toISOString()}`,
@@ -84,7 +86,27 @@ const cancel = Command.make(
     }))
 ).pipe(Command.withDescription("withdraw a queued or dead notification for good"))
 
+const withdraw = Command.make(
+  "withdraw",
+  {
+    config,
+    operator,
+    note: Options.text("note").pipe(Options.withDescription("why, for the audit log (the school is told only that it was sent in error)")),
+    reference
+  },
+  ({ config, note, operator, reference }) =>
+    Effect.flatMap(RegionConfig.load(config), (region) =>
+      Effect.gen(function*() {
+        const withdrawn = yield* Corrections.withdraw(reference, { operator, note })
+        yield* Console.log(
+          withdrawn._tag === "WithdrawalQueued"
+            ? `Withdrawal ${withdrawn.withdrawal} of ${withdrawn.reference} is queued for ${withdrawn.recipient}: it tells them it was sent in error and to delete it. The delivery worker sends it.`
+            : `Notification ${withdrawn.reference} had not been sent; it is cancelled and will not be.`
+        )
+      }).pipe(Effect.provide(Region.layer(region, config))))
+).pipe(Command.withDescription("withdraw a notification sent in error: its recipient is told to delete it (TVP ISA 4.1); audited"))
+
 export const command = Command.make("outbox").pipe(
-  Command.withDescription("notifications: list, show, retry, cancel"),
-  Command.withSubcommands([list, show, retry, cancel])
+  Command.withDescription("notifications: list, show, retry, cancel, withdraw"),
+  Command.withSubcommands([list, show, retry, cancel, withdraw])
 )

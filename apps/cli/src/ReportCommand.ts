@@ -1,11 +1,13 @@
 /**
  * `encompass report compliance|deadlines`: the day's compliance figures, and one run of the
  * deadline watch `serve` runs periodically. Each takes the region file, so it opens the same store
- * as `serve`. Both print ids, counts, rules and clauses only.
+ * as `serve`. Both print ids, counts, rules and clauses only. The deadline run also emails its
+ * alerts to the SPOC, as one email, when the region file has `alerts.email`.
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
+import * as SpocAlerts from "@encompass/gateway/SpocAlerts"
 import { ComplianceReport, DeadlineWatch } from "@encompass/pipeline"
 import { Console, Duration, Effect, Option, Schema } from "effect"
 
@@ -50,15 +52,18 @@ const line = (a: DeadlineWatch.Alert) =>
 const deadlines = Command.make("deadlines", { config, lead }, ({ config, lead }) =>
   Effect.gen(function*() {
     const region = yield* RegionConfig.load(config)
+    // The sink's scope ends with the scan: the alerts go out as one email before the output.
     const alerts = yield* DeadlineWatch.scan({ atRiskLead: lead }).pipe(
-      Effect.provide(DeadlineWatch.DeadlineAlerts.logOnly),
+      Effect.provide(SpocAlerts.fromRegion(region, config)),
       Effect.provide(Region.storageLayer(region))
     )
     if (alerts.length === 0) return yield* Console.log("No new deadline alerts.")
     yield* Console.log(`kind     ${"reference".padEnd(17)}  deadline (UTC)    state   attempts  channel  recipient`)
     for (const alert of alerts) yield* Console.log(line(alert))
   })).pipe(
-    Command.withDescription("run the deadline watch once: raise (log, audit, count) at-risk and missed alerts not raised before, and print them")
+    Command.withDescription(
+      "run the deadline watch once: raise (log, audit, count, and email to the SPOC if the region file says so) at-risk and missed alerts not raised before, and print them"
+    )
   )
 
 export const command = Command.make("report").pipe(

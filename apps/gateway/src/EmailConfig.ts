@@ -6,7 +6,7 @@
  */
 import { SecureEmailConfig } from "@encompass/channel-secure-email"
 import { DecodeIssue } from "@encompass/domain"
-import { Effect, Schema } from "effect"
+import { Effect, Schema, Struct } from "effect"
 import * as fs from "node:fs/promises"
 
 export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", {
@@ -29,6 +29,37 @@ const readJson = (file: string) =>
   )
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * The connection part of the channel's relay settings — host, port, TLS, credentials, From and
+ * timeouts — with the channel's own rules and defaults (TLS required; STARTTLS unless `secure`).
+ * Other keys (`messageIdDomain`, `senderName` …) are ignored, so the channel's settings file
+ * serves as well as a file of its own. The SPOC alerts send with it.
+ */
+export const RelaySettings = Schema.Struct(Struct.pick(
+  SecureEmailConfig.SecureEmailConfig.fields,
+  "host",
+  "port",
+  "secure",
+  "ca",
+  "rejectUnauthorized",
+  "auth",
+  "from",
+  "connectionTimeoutMs",
+  "greetingTimeoutMs",
+  "socketTimeoutMs"
+))
+export type RelaySettings = typeof RelaySettings.Type
+
+/** Reads relay settings (JSON, the channel's format) for sending other than notifications. */
+export const loadRelay = (file: string): Effect.Effect<RelaySettings, ConfigFileError> =>
+  Effect.gen(function*() {
+    const settings = yield* readJson(file)
+    if (!isObject(settings)) return yield* new ConfigFileError({ file, detail: "expected a JSON object" })
+    return yield* Schema.decodeUnknown(RelaySettings)(settings, { errors: "all" }).pipe(
+      Effect.mapError((e) => new ConfigFileError({ file, detail: DecodeIssue.format(DecodeIssue.fromParseError(e)) }))
+    )
+  })
 
 /** `relay` is the path of the relay settings file, or the settings themselves. */
 export const load = (relay: string | Record<string, unknown>, passwordsFile: string) =>

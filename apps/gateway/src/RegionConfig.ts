@@ -87,6 +87,37 @@ export class ChannelEntry extends Schema.Class<ChannelEntry>("ChannelEntry")({
   })
 }) {}
 
+/** An address of the force's own, such as its Operation Encompass SPOC mailbox. */
+const EmailAddress = Schema.String.pipe(
+  Schema.pattern(/^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/, { message: () => "expected an email address such as encompass-spoc@force.example" })
+)
+
+export class AlertEmailConfig extends Schema.Class<AlertEmailConfig>("AlertEmailConfig")({
+  to: Schema.NonEmptyArray(EmailAddress).annotations({
+    description: "Who is told: the force's Operation Encompass SPOC, best a shared mailbox watched in working hours rather than a person's own",
+    examples: [["encompass-spoc@force.example"]]
+  }),
+  settings: Schema.optional(Schema.NonEmptyString).annotations({
+    description: "Relay settings (JSON) in the secure-email channel's format (host, port, secure, ca, auth, from, timeouts; other keys are ignored). Default: the secure-email channel's own settings file — but then an outage of that relay silences the alerts about it",
+    examples: ["./alert-relay.json"]
+  }),
+  wait: Schema.optionalWith(DurationText, { default: () => Duration.seconds(30) }).annotations({
+    description: "How long an email waits after the first alert for others raised with it (one deadline scan, one relay outage) to be listed in the same email"
+  }),
+  interval: Schema.optionalWith(DurationText, { default: () => Duration.minutes(10) }).annotations({
+    description: "The least time between two alert emails: alerts raised meanwhile are listed together in the next one, so an outage that dead-letters hundreds of notifications sends a few emails, not hundreds"
+  }),
+  timeout: Schema.optionalWith(DurationText, { default: () => Duration.seconds(30) }).annotations({
+    description: "How long sending one alert email may take; a failed or timed-out email is logged and its alerts are listed again in the next one"
+  })
+}) {}
+
+export class AlertsConfig extends Schema.Class<AlertsConfig>("AlertsConfig")({
+  email: Schema.optional(AlertEmailConfig).annotations({
+    description: "Email the at-risk, missed and dead-letter alerts to the force's SPOC: ids, recipient keys and what to do, never a notification's content"
+  })
+}) {}
+
 export class WorkersConfig extends Schema.Class<WorkersConfig>("WorkersConfig")({
   feedPoll: Schema.optionalWith(DurationText, { default: () => Duration.seconds(5) }).annotations({
     description: "How often to look for stored feeds no worker has claimed (feeds received by this process are decoded at once)"
@@ -129,6 +160,9 @@ export class RegionConfig extends Schema.Class<RegionConfig>("RegionConfig")({
   http: Schema.optional(HttpConfig).annotations({ description: "The HTTP API: health and feed push" }),
   sftp: Schema.optionalWith(Schema.Array(SftpDropConfig), { default: () => [] }).annotations({ description: "SFTP drops to poll" }),
   smtp: Schema.optional(SmtpInboxConfig).annotations({ description: "The SMTP inbox" }),
+  alerts: Schema.optional(AlertsConfig).annotations({
+    description: "Where alerts go besides the log, the audit log and the metrics (default: nowhere else)"
+  }),
   workers: Schema.optionalWith(WorkersConfig, { default: () => new WorkersConfig({}) })
 }) {}
 
@@ -142,6 +176,7 @@ const problemLine = (p: YamlSource.Problem) => `line ${p.line}, column ${p.colum
 const resolvePaths = (config: RegionConfig, base: string): RegionConfig => {
   const at = (file: string) => path.resolve(base, file)
   const smtp = config.smtp
+  const email = config.alerts?.email
   return new RegionConfig({
     ...config,
     dataDir: at(config.dataDir),
@@ -152,7 +187,10 @@ const resolvePaths = (config: RegionConfig, base: string): RegionConfig => {
     sources: config.sources.map((s) => new SourceEntry({ ...s, ...(s.mapping === undefined ? {} : { mapping: at(s.mapping) }) })) as never,
     channels: config.channels.map((c) => new ChannelEntry({ ...c, settings: at(c.settings), passwords: at(c.passwords) })) as never,
     sftp: config.sftp.map((d) => new SftpDropConfig({ ...d, privateKey: at(d.privateKey) })),
-    ...(smtp === undefined ? {} : { smtp: new SmtpInboxConfig({ ...smtp, certFile: at(smtp.certFile), keyFile: at(smtp.keyFile) }) })
+    ...(smtp === undefined ? {} : { smtp: new SmtpInboxConfig({ ...smtp, certFile: at(smtp.certFile), keyFile: at(smtp.keyFile) }) }),
+    ...(email?.settings === undefined ? {} : {
+      alerts: new AlertsConfig({ email: new AlertEmailConfig({ ...email, settings: at(email.settings) }, { disableValidation: true }) })
+    })
   }, { disableValidation: true })
 }
 
@@ -176,6 +214,9 @@ export const parse = (text: string, file: string, base: string): Effect.Effect<R
   if (Duration.lessThanOrEqualTo(config.workers.deliveryLease, config.workers.attemptTimeout)) {
     // A lease that can run out mid-attempt would let a second gateway send the same notification.
     return Effect.fail(new RegionConfigError({ file, issues: ["workers.deliveryLease: must be longer than workers.attemptTimeout"] }))
+  }
+  if (config.alerts?.email !== undefined && Duration.lessThanOrEqualTo(config.alerts.email.timeout, Duration.zero)) {
+    return Effect.fail(new RegionConfigError({ file, issues: ["alerts.email.timeout: must be longer than 0"] }))
   }
   const inverted = config.channels.find((c) => Duration.lessThan(c.retry.cap, c.retry.base))
   if (inverted !== undefined) {

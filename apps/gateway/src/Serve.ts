@@ -3,7 +3,7 @@
  * gateway, starts the intake transports the file configures (HTTP push, SMTP inbox, SFTP drops),
  * the workers and the deadline watch, logs one JSON object per line without personal data, and on SIGTERM or
  * SIGINT closes the transports (no new feeds), lets in-flight work finish or release its claim,
- * and exits.
+ * sends the SPOC alerts not yet emailed, and exits.
  */
 import { HttpServer } from "@effect/platform"
 import { DeadlineWatch } from "@encompass/pipeline"
@@ -13,6 +13,7 @@ import * as SftpDrop from "./intake/SftpDrop.js"
 import * as SmtpInbox from "./intake/SmtpInbox.js"
 import * as Region from "./Region.js"
 import * as RegionConfig from "./RegionConfig.js"
+import * as SpocAlerts from "./SpocAlerts.js"
 import * as Workers from "./Workers.js"
 
 const address = (a: HttpServer.Address) => (a._tag === "TcpAddress" ? `${a.hostname}:${a.port}` : a.path)
@@ -35,17 +36,14 @@ export const serve = (config: RegionConfig.RegionConfig, file: string) =>
     yield* Effect.forkScoped(Workers.listener)
     yield* Effect.forkScoped(Workers.feedWorker({ poll: config.workers.feedPoll, lease: config.workers.feedLease }))
     yield* Effect.forkScoped(Workers.deliveryWorker({ poll: config.workers.deliveryPoll, outbox: RegionConfig.outboxOptions(config) }))
-    yield* Effect.forkScoped(
-      DeadlineWatch.watch({ interval: config.workers.deadlineScan, atRiskLead: config.workers.atRiskLead }).pipe(
-        Effect.provide(DeadlineWatch.DeadlineAlerts.logOnly)
-      )
-    )
+    yield* Effect.forkScoped(DeadlineWatch.watch({ interval: config.workers.deadlineScan, atRiskLead: config.workers.atRiskLead }))
     yield* Effect.logInfo("gateway started").pipe(
       Effect.annotateLogs({
         region: config.region,
         http: Option.getOrNull(listening),
         smtp: Option.match(smtp, { onNone: () => null, onSome: (s) => `${s.address}:${s.port}` }),
         sftpDrops: config.sftp.length,
+        alerts: config.alerts?.email === undefined ? "log" : "email",
         sources: config.sources.map((s) => s.id).join(","),
         config: file
       })
@@ -55,7 +53,9 @@ export const serve = (config: RegionConfig.RegionConfig, file: string) =>
     Effect.scoped,
     Effect.onInterrupt(() => Effect.logInfo("gateway stopped").pipe(Effect.annotateLogs({ region: config.region }))),
     Effect.provide(Workers.wakingInboxLayer),
-    Effect.provide(Layer.merge(Region.layer(config, file), Workers.Wake.layer)),
+    // One alert sink for the watch and the delivery worker, so their alerts share an email; it
+    // outlives the workers' scope, so what they raise while stopping is still sent.
+    Effect.provide(Layer.mergeAll(Region.layer(config, file), Workers.Wake.layer, SpocAlerts.fromRegion(config, file))),
     Effect.provide(Logger.json)
   )
 

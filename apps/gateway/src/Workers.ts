@@ -5,7 +5,7 @@
  * logged and the loop goes on; interruption (SIGTERM) releases the feed being decoded, whose
  * work so far is committed incident by incident and is simply skipped when it is decoded again.
  */
-import { FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
+import { Alerts, FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
 import { Sql } from "@encompass/store"
 import { Context, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
 
@@ -76,7 +76,10 @@ export const feedWorker = (options: { readonly poll: Duration.Duration; readonly
 export const deliveryWorker = (options: { readonly poll: Duration.Duration; readonly outbox: Outbox.Options }) =>
   Effect.gen(function*() {
     const wake = yield* Wake
-    const deliverDue = Outbox.deliverDueWith(options.outbox)
+    // Dead letters go to the region's alert sink (the SPOC's email). The outbox only looks for
+    // one; requiring it here makes forgetting it in `serve` a type error.
+    const alerts = yield* Alerts.Alerts
+    const deliverDue = Outbox.deliverDueWith(options.outbox).pipe(Effect.provideService(Alerts.Alerts, alerts))
     while (true) {
       const lines = yield* deliverDue.pipe(
         Effect.catchAll((error) => Effect.as(Effect.logError("delivery run failed", error.message), []))

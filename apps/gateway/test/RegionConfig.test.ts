@@ -25,6 +25,7 @@ describe("RegionConfig", () => {
       expect(config.region).toBe("thames-valley")
       expect(config.sources.map((s) => s.id)).toEqual(["niche-rms", "athena", "json-lines"])
       expect(config.http?.tokens.map((t) => t.source)).toEqual(["niche-rms"])
+      expect(config.alerts?.email?.to).toEqual(["encompass-spoc@police.example"])
     }))
 
   it.effect("relative paths resolve against the file's folder; absolute ones stay; defaults fill the rest", () =>
@@ -92,6 +93,34 @@ describe("RegionConfig", () => {
       expect(cap.message).toContain("secure-email retry.cap must not be shorter than retry.base")
       const budget = yield* Effect.flip(parse([...minimal, "    retry: { budget: 0 }"]))
       expect(budget.message).toContain("channels.0.retry.budget")
+    }))
+
+  it.effect("alerts.email: the SPOC's addresses, relay settings resolved against the file's folder, batching defaults of 30 s and 10 min", () =>
+    Effect.gen(function*() {
+      expect((yield* parse(minimal)).alerts).toBeUndefined()
+      const config = yield* parse([...minimal, "alerts:", "  email:", "    to: [encompass-spoc@force.example]", "    settings: ./alert-relay.json"])
+      expect(config.alerts?.email?.to).toEqual(["encompass-spoc@force.example"])
+      expect(config.alerts?.email?.settings).toBe("/etc/encompass/alert-relay.json")
+      expect(config.alerts?.email?.wait).toEqual(Duration.seconds(30))
+      expect(config.alerts?.email?.interval).toEqual(Duration.minutes(10))
+      expect(config.alerts?.email?.timeout).toEqual(Duration.seconds(30))
+      // No settings of its own: the channel's relay is used (SpocAlerts.fromRegion), and none is invented here.
+      const shared = yield* parse([...minimal, "alerts:", "  email: { to: [a@force.example, b@force.example], interval: 15 minutes }"])
+      expect(shared.alerts?.email?.settings).toBeUndefined()
+      expect(shared.alerts?.email?.interval).toEqual(Duration.minutes(15))
+    }))
+
+  it.effect("alerts.email problems name the key path and line, never the address", () =>
+    Effect.gen(function*() {
+      const bad = yield* Effect.flip(parse([...minimal, "alerts:", "  email:", "    to: [not-an-address]", "    wait: shortly"]))
+      expect(bad.message).toContain("line 13, column 10  alerts.email.to.0: expected an email address")
+      expect(bad.message).toContain("alerts.email.wait")
+      expect(bad.message).not.toContain("not-an-address")
+      expect(bad.message).not.toContain("shortly")
+      expect((yield* Effect.flip(parse([...minimal, "alerts:", "  email:", "    to: []"]))).message).toContain("alerts.email.to")
+      expect((yield* Effect.flip(parse([...minimal, "alerts:", "  email: { to: [a@force.example], timeout: 0 seconds }"]))).message)
+        .toContain("alerts.email.timeout: must be longer than 0")
+      expect((yield* Effect.flip(parse([...minimal, "alerts:", "  sms: { to: [a@force.example] }"]))).message).toContain("alerts.sms")
     }))
 
   it.effect("a YAML syntax error is located", () =>

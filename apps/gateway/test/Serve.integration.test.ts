@@ -10,6 +10,7 @@ import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { simpleParser } from "mailparser"
 import nodemailer from "nodemailer"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as SmtpInbox from "../src/intake/SmtpInbox.js"
@@ -147,6 +148,24 @@ describe.skipIf(!runSshTests)(titled("encompass serve"), () => {
     await Effect.runPromise(sshd.upload(local, `${drop}/export.csv`))
     await until("the SFTP feed to be moved to done/", () => fs.existsSync(path.join(drop, "done", "export.csv")))
     await until("the SFTP feed's email", () => sink.received() > before)
+  })
+
+  it("a corrected record (version 2) reaches the school that had version 1 as a correction naming it (TVP ISA 4.1)", async () => {
+    const corrected = feedOf("43/261101/26", (row) =>
+      row.replace(",RG1 3QT,1,", ",RG1 3QT,2,").replace("\"14 Larkspur Close, Reading\"", "\"16 Larkspur Close, Reading\""))
+    expect((await push("niche-rms", corrected)).status).toBe(202)
+    const mails = () =>
+      Promise.all(fs.readdirSync(sink.directory).filter((f) => f.endsWith(".eml")).map((f) => simpleParser(fs.readFileSync(path.join(sink.directory, f)))))
+    const correctionsIn = (all: Awaited<ReturnType<typeof mails>>) => all.filter((m) => m.subject?.startsWith("Operation Encompass correction"))
+    // Other tests' emails may still be arriving, so wait for this one by its subject.
+    await until("the correction's email", async () => correctionsIn(await mails()).length > 0)
+    const all = await mails()
+    const [correction, ...more] = correctionsIn(all)
+    expect(more).toEqual([])
+    const original = /CORRECTION of Operation Encompass notification (EG-[0-9A-F-]+)/.exec(correction?.text ?? "")?.[1]
+    const originalMail = all.find((m) => m.subject === `Operation Encompass notification — reference ${original}`)
+    expect(originalMail).toBeDefined()
+    expect(correction?.to).toEqual(originalMail?.to)
   })
 
   it("logs are JSON lines and carry no personal data from the feeds", () => {

@@ -26,6 +26,8 @@ export const Stage = Schema.Literal(
   "acknowledged",
   "viewed",
   "corrected",
+  "superseded",
+  "withdrawn",
   "purged"
 )
 export type Stage = typeof Stage.Type

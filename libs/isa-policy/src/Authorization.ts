@@ -16,7 +16,11 @@ const keysOf = (value: unknown): ReadonlyArray<string> =>
   typeof value === "object" && value !== null ? Object.keys(value) : []
 
 /** Payload keys, by path, that are not fields the agreement permits (TVP ISA 3, 4.4; Bedford ISA 9). */
-const unpermittedKeys = (payload: Notification.NotificationPayload, agreement: Agreement): ReadonlyArray<string> => {
+const unpermittedKeys = (payload: Notification.Payload, agreement: Agreement): ReadonlyArray<string> => {
+  // A withdrawal carries no field at all, only its own envelope (TVP ISA 4.1).
+  if (payload.type === "operation-encompass/withdrawal") {
+    return keysOf(payload).filter((key) => !PayloadFields.withdrawalEnvelope.has(key))
+  }
   // A missing-episode payload is held to its own content profile (domain.md requirement 15).
   const profile: ReadonlyArray<Decision.FieldName> =
     payload.type === "operation-encompass/missing-episode" ? agreement.missingEpisode?.fields.permitted ?? [] : agreement.fields.permitted

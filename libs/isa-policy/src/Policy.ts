@@ -27,7 +27,7 @@ export interface Evaluation {
   /** The agreement that decided (of several, the one in force that covers the incident's category). */
   readonly agreement: Agreement
   readonly decisions: ReadonlyArray<Decision.Decision>
-  readonly notifications: ReadonlyArray<Notification.Notification>
+  readonly notifications: ReadonlyArray<Notification.DataNotification>
 }
 
 /**
@@ -132,10 +132,11 @@ export const evaluate = (
     }
   }
 
-  const notifications = Array.from(groups.values(), ({ children, phoneFirst, verdict }) => {
+  const notifications = Array.from(groups.values(), ({ children, phoneFirst, verdict }): Notification.DataNotification => {
     const key = idempotencyKey(incident, verdict.recipient)
     const reference = options.reference(key)
     const { target } = verdict
+    // Built with a data payload, so it is a DataNotification; the class types `payload` as the union.
     return new Notification.Notification({
       key,
       reference,
@@ -148,7 +149,7 @@ export const evaluate = (
       deadline,
       ...(phoneFirst && { phoneFirst }),
       payload: minimise(incident, children, verdict.fields, target, reference, agreement.timeZone, verdict.type)
-    })
+    }) as Notification.DataNotification
   })
 
   return { agreement, decisions, notifications }
@@ -159,7 +160,7 @@ export const forChild = (evaluation: Evaluation, child: Ids.PersonRef): Readonly
   evaluation.decisions.filter((d) => d.child === child)
 
 /** The notification a share decision went into, if any. */
-export const notificationOf = (evaluation: Evaluation, decision: Decision.Decision): Option.Option<Notification.Notification> =>
+export const notificationOf = (evaluation: Evaluation, decision: Decision.Decision): Option.Option<Notification.DataNotification> =>
   Option.fromNullable(
     evaluation.notifications.find(
       (n) => Recipient.recipientKey(n.recipient) === Recipient.recipientKey(decision.recipient) && n.children.includes(decision.child)

@@ -3,7 +3,7 @@
  * monitoring. A scan finds notifications not yet delivered (`queued` or `dead`) whose deadline is
  * within the at-risk lead ("at-risk") or already past ("missed") and raises each alert once per
  * notification and kind: an audit event, a log line (warning, or error when missed), a metric,
- * and a call to the region's `DeadlineAlerts` sink.
+ * and a call to the region's alert sink (`Alerts`).
  *
  * Once: a scan marks the rows (`at_risk_alerted_at`, `missed_alerted_at`) and writes their audit
  * events in one transaction, and the marking `UPDATE … WHERE … IS NULL` lets only one of several
@@ -14,32 +14,13 @@
 import { AuditLog } from "@encompass/audit"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
-import { Clock, Context, Duration, Effect, Layer, Metric } from "effect"
+import { Clock, Duration, Effect, Metric } from "effect"
+import * as Alerts from "./Alerts.js"
 
-export type Kind = "at-risk" | "missed"
+export type Kind = Alerts.DeadlineAlert["kind"]
 
 /** One raised alert: ids, channel, deadline and delivery state — never the notification's body. */
-export interface Alert {
-  readonly kind: Kind
-  readonly reference: string
-  readonly recipient: string
-  readonly channel: string
-  readonly deadline: Date
-  readonly state: "queued" | "dead"
-  readonly attempts: number
-}
-
-/**
- * Where alerts go besides the log, audit and metrics, e.g. an email to the force's SPOC. `notify`
- * cannot fail: a sink handles (and logs) its own errors, since the alert is already recorded.
- */
-export class DeadlineAlerts extends Context.Tag("@encompass/pipeline/DeadlineWatch/DeadlineAlerts")<
-  DeadlineAlerts,
-  { readonly notify: (alert: Alert) => Effect.Effect<void> }
->() {
-  /** The default: the scan's own log line is the only alert. */
-  static readonly logOnly: Layer.Layer<DeadlineAlerts> = Layer.succeed(DeadlineAlerts, { notify: () => Effect.void })
-}
+export type Alert = Alerts.DeadlineAlert
 
 export const atRiskTotal = Metric.counter("encompass_deadline_at_risk_total", {
   description: "notifications alerted as at risk of missing their deadline",
@@ -80,7 +61,7 @@ const announce = (alert: Alert) => {
       attempts: alert.attempts
     })),
     Metric.increment(Metric.tagged(alert.kind === "missed" ? missedTotal : atRiskTotal, "channel", alert.channel)),
-    Effect.flatMap(DeadlineAlerts, (sink) => sink.notify(alert))
+    Effect.flatMap(Alerts.Alerts, (sink) => sink.notify(alert))
   ], { discard: true })
 }
 
@@ -90,7 +71,7 @@ const announce = (alert: Alert) => {
  */
 export const scan = (
   options: ScanOptions
-): Effect.Effect<ReadonlyArray<Alert>, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | DeadlineAlerts> =>
+): Effect.Effect<ReadonlyArray<Alert>, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | Alerts.Alerts> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
@@ -136,7 +117,7 @@ export interface WatchOptions extends ScanOptions {
  * Scans now and then every `interval`, for ever. A failed scan (the database away) is logged and
  * the next one tries again: the watch itself never fails, so it can run beside the workers.
  */
-export const watch = (options: WatchOptions): Effect.Effect<never, never, Sql.Sql | AuditLog.AuditLog | DeadlineAlerts> =>
+export const watch = (options: WatchOptions): Effect.Effect<never, never, Sql.Sql | AuditLog.AuditLog | Alerts.Alerts> =>
   scan(options).pipe(
     Effect.catchAllCause((cause) => Effect.logError("deadline scan failed; trying again at the next interval", cause)),
     Effect.zipRight(Effect.sleep(options.interval)),

@@ -3,12 +3,14 @@
  * the source plugin its `source` names, decides each incident under the active agreement, and
  * commits incident + decisions + notifications + audit together. A bad record is quarantined —
  * with its raw text sealed under the feed's data key — and the rest of the batch goes on; a feed
- * or record received twice creates nothing new, so processing a feed again is harmless.
+ * or record received twice creates nothing new, so processing a feed again is harmless. A new
+ * version of an occurrence reaches the earlier version's recipients as a correction or a
+ * withdrawal (`Corrections`); a version older than one already received is quarantined.
  * `ingest` is the whole path for one feed in hand: receive, process, deliver what is due.
  */
 import { AuditLog } from "@encompass/audit"
 import { Directory } from "@encompass/directory"
-import { Decision, Incident, Notification, Recipient, Rejection } from "@encompass/domain"
+import { Decision, Incident, Recipient, Rejection } from "@encompass/domain"
 import { Explain, Policy } from "@encompass/isa-policy"
 import type { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
 import { RawFeed } from "@encompass/plugin-sdk"
@@ -18,7 +20,9 @@ import { DateTime, Duration, Effect, Option, Redacted, Schema, Stream } from "ef
 import { createHash } from "node:crypto"
 import { ActiveAgreement, ActiveCalendar } from "./ActiveAgreement.js"
 import { ActiveSources } from "./ActiveSources.js"
+import * as Corrections from "./Corrections.js"
 import * as FeedInbox from "./FeedInbox.js"
+import { enqueue } from "./internal/enqueue.js"
 import { randomReference } from "./internal/reference.js"
 import type { DecisionLine, IngestReport, ProcessReport, RejectedRecord } from "./IngestReport.js"
 import * as Outbox from "./Outbox.js"
@@ -36,7 +40,6 @@ export const recordContext = (feedId: string, locator: string, field: string | n
   `rejection:${feedId}:${locator}:${field ?? ""}`
 
 const encodeIncident = Schema.encodeSync(Incident.Incident)
-const encodeNotification = Schema.encodeSync(Notification.Notification)
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
 
@@ -127,6 +130,21 @@ export const process = (
           return
         }
 
+        // Versions arrive in order as a rule; an older one after a newer one must not undo it.
+        const versions = yield* sql.query<{ version: number }>`SELECT version FROM incident
+          WHERE source = ${incident.source} AND occurrence = ${incident.occurrence} AND version <> ${incident.version}`
+        const latest = Math.max(0, ...versions.map((v) => v.version))
+        if (latest > incident.version) {
+          yield* quarantine(new Rejection.Rejection({
+            source: incident.source,
+            locator: incident.children[0].locator,
+            field: source.fieldName("version"),
+            reason: `version ${incident.version} arrived after version ${latest} of this occurrence; not decided or sent`,
+            occurrence: incident.occurrence
+          }))
+          return
+        }
+
         const evaluation = Policy.evaluate(incident, agreement, {
           lookupSetting: directory.lookup,
           reference: randomReference,
@@ -161,30 +179,21 @@ export const process = (
 
         decisions.push(...Explain.explain(evaluation).map((row) => ({ ...row, occurrence: incident.occurrence })))
 
+        // An earlier version's recipients get this one as a correction, or a withdrawal (TVP ISA 4.1).
+        const planned = versions.length === 0
+          ? evaluation.notifications.map((notification) => ({ notification, supersedes: null }))
+          : yield* Corrections.forNewVersion({
+            source: incident.source,
+            occurrence: incident.occurrence,
+            version: incident.version,
+            agreement: evaluation.agreement,
+            calendar
+          }, evaluation.notifications)
         let queued = 0
-        for (const notification of evaluation.notifications) {
-          const inserted = yield* sql.use((s) =>
-            s`INSERT INTO notification (key, reference, source, occurrence, version, recipient, channel, deadline, body)
-              VALUES (${notification.key}, ${notification.reference}, ${incident.source}, ${notification.occurrence},
-                ${notification.version}, ${Recipient.recipientKey(notification.recipient)}, ${notification.route.channel},
-                ${DateTime.toDate(notification.deadline)}, ${s.json(encodeNotification(notification) as never)})
-              ON CONFLICT (key) DO NOTHING RETURNING id`
-          )
-          if (inserted.length > 0) {
+        for (const { notification, supersedes } of planned) {
+          if (yield* enqueue(incident.source, notification, supersedes)) {
             notificationsCreated += 1
             queued += 1
-            yield* audit.append({
-              stage: "queued",
-              subject: `notification:${notification.reference}`,
-              detail: {
-                occurrence: notification.occurrence,
-                version: notification.version,
-                recipient: Recipient.recipientKey(notification.recipient),
-                channel: notification.route.channel,
-                children: [...notification.children],
-                deadline: DateTime.formatIso(notification.deadline)
-              }
-            })
           }
         }
         // Wakes every gateway's delivery worker when this incident commits.

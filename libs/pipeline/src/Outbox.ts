@@ -11,7 +11,8 @@
  *
  * A retryable failure is tried again after an exponential back-off with jitter (`backoff`); a
  * permanent one, or a retryable one once the attempt budget is spent, makes the notification a
- * dead letter, which is audited and raised as an error-level log (the alert).
+ * dead letter, which is audited, logged at error level and handed to the region's alert sink
+ * (`Alerts`), if one is provided.
  */
 import { AuditLog } from "@encompass/audit"
 import { Notification } from "@encompass/domain"
@@ -21,6 +22,7 @@ import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
 import { Chunk, Duration, Effect, Either, Option, Schedule, Schema } from "effect"
 import { ActiveAgreement } from "./ActiveAgreement.js"
+import * as Alerts from "./Alerts.js"
 import type { DeliveryLine } from "./IngestReport.js"
 
 /** How long one attempt may take, by default, before it counts as a retryable timeout. */
@@ -83,6 +85,7 @@ interface Due {
   readonly reference: string
   readonly recipient: string
   readonly channel: string
+  readonly deadline: Date
   readonly attempts: number
   readonly budget_from: number
   readonly body: unknown
@@ -174,24 +177,56 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
       }))
 
     // The alert: ids and the reason only. The error text (a remote's reply may quote an address)
-    // stays in the database and the audit log, for `encompass outbox show`.
+    // stays in the database and the audit log, for `encompass outbox show`. The region's sink
+    // (e.g. the SPOC's email) is optional here: see `Alerts.Alerts`.
     const alert = (due: Due, reason: DeadReason) =>
-      Effect.logError("notification dead-lettered").pipe(
-        Effect.annotateLogs({ reference: due.reference, recipient: due.recipient, channel: due.channel, attempts: due.attempts + 1, reason })
+      Effect.zipRight(
+        Effect.logError("notification dead-lettered").pipe(
+          Effect.annotateLogs({ reference: due.reference, recipient: due.recipient, channel: due.channel, attempts: due.attempts + 1, reason })
+        ),
+        Effect.flatMap(Effect.serviceOption(Alerts.Alerts), (sink) =>
+          Option.isNone(sink) ? Effect.void : sink.value.notify({
+            kind: "dead-letter",
+            reference: due.reference,
+            recipient: due.recipient,
+            channel: due.channel,
+            deadline: due.deadline,
+            state: "dead",
+            attempts: due.attempts + 1,
+            reason
+          }))
       )
 
-    // The most urgent deadline first. Only `queued` is ever due: never a cancelled notification.
+    // The most urgent deadline first. Only `queued` is ever due: never a cancelled notification,
+    // nor one a later version of its occurrence has replaced for its recipient.
     const claim = sql.query<Due>`UPDATE notification
         SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(lease)}),
           claimed_until = now() + make_interval(secs => ${Duration.toSeconds(lease)})
-      WHERE id = (SELECT id FROM notification WHERE state = 'queued' AND next_attempt_at <= now()
+      WHERE id = (SELECT id FROM notification n WHERE state = 'queued' AND next_attempt_at <= now()
+          AND NOT EXISTS (SELECT 1 FROM notification later WHERE later.source = n.source AND later.occurrence = n.occurrence
+            AND later.recipient = n.recipient AND later.version > n.version)
         ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-      RETURNING id::text AS id, reference, recipient, channel, attempts, budget_from, body`
+      RETURNING id::text AS id, reference, recipient, channel, deadline, attempts, budget_from, body`
 
     // Interrupted (SIGTERM) mid-attempt: hand the notification straight back. If the recipient had
     // already accepted it, the next attempt is a recognisable duplicate (same idempotency key).
     const release = (due: Due) =>
       Effect.ignore(sql.query`UPDATE notification SET next_attempt_at = now(), claimed_until = NULL WHERE id = ${due.id} AND state = 'queued'`)
+
+    // A notification a later version replaced for its recipient goes no further (TVP ISA 4.1):
+    // deciding the later version cancels those waiting, and this catches one whose attempt was in
+    // flight then and failed, or whose process died.
+    yield* sql.transaction(Effect.gen(function*() {
+      const superseded = yield* sql.query<{ reference: string; recipient: string }>`UPDATE notification n
+          SET state = 'cancelled', cancelled_at = now(), cancellation = 'superseded by a later version'
+        WHERE state = 'queued' AND next_attempt_at <= now() AND EXISTS (SELECT 1 FROM notification later
+          WHERE later.source = n.source AND later.occurrence = n.occurrence AND later.recipient = n.recipient
+            AND later.version > n.version)
+        RETURNING reference, recipient`
+      for (const row of superseded) {
+        yield* audit.append({ stage: "superseded", subject: `notification:${row.reference}`, detail: { recipient: row.recipient } })
+      }
+    }))
 
     const lines: Array<DeliveryLine> = []
     while (true) {

@@ -33,6 +33,10 @@ export interface Entry {
   readonly channel: string
   readonly occurrence: string
   readonly version: number
+  /** A notification, a correction of one, or a withdrawal of one (TVP ISA 4.1). */
+  readonly kind: "notification" | "correction" | "withdrawal"
+  /** The reference a correction replaces or a withdrawal withdraws. */
+  readonly supersedes: string | null
   readonly state: State
   /** Every attempt ever made, operator retries included. */
   readonly attempts: number
@@ -61,6 +65,8 @@ interface EntryRow {
   readonly channel: string
   readonly occurrence: string
   readonly version: number
+  readonly kind: Entry["kind"]
+  readonly supersedes: string | null
   readonly state: State
   readonly attempts: number
   readonly deadline: Date
@@ -79,6 +85,8 @@ const toEntry = (row: EntryRow): Entry => ({
   channel: row.channel,
   occurrence: row.occurrence,
   version: row.version,
+  kind: row.kind,
+  supersedes: row.supersedes,
   state: row.state,
   attempts: row.attempts,
   deadline: row.deadline,
@@ -95,7 +103,8 @@ const fail = (method: string, reference: string, reason: OutboxAdminError["reaso
 
 // The body is never selected.
 const columns = (s: Sql.Client) =>
-  s`id::text AS id, reference, recipient, channel, occurrence, version, state, attempts, deadline, next_attempt_at,
+  s`id::text AS id, reference, recipient, channel, occurrence, version, kind,
+    (SELECT s.reference FROM notification s WHERE s.id = notification.supersedes) AS supersedes, state, attempts, deadline, next_attempt_at,
     last_error, created_at, delivered_at, cancelled_at, cancellation, coalesce(claimed_until > now(), false) AS in_flight`
 
 /** Notifications, newest first: all of them unless `state` says otherwise, at most `limit` (100). */

@@ -1,6 +1,8 @@
 export * as ActiveAgreement from "./ActiveAgreement.js"
 export * as ActiveSources from "./ActiveSources.js"
+export * as Alerts from "./Alerts.js"
 export * as ComplianceReport from "./ComplianceReport.js"
+export * as Corrections from "./Corrections.js"
 export * as DeadlineWatch from "./DeadlineWatch.js"
 export * as FeedInbox from "./FeedInbox.js"
 export * as Ingest from "./Ingest.js"

@@ -3,17 +3,17 @@ import { ChannelPlugin } from "@encompass/plugin-sdk"
 import { Sql, SqlError, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, HashMap, Layer, List, Logger, Metric, Ref, Stream, TestClock } from "effect"
-import { ActiveAgreement, ActiveSources, ComplianceReport, DeadlineWatch, FeedInbox, Ingest, Outbox } from "../src/index.js"
+import { ActiveAgreement, ActiveSources, Alerts, ComplianceReport, DeadlineWatch, FeedInbox, Ingest, Outbox } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 
 /** What the region's alert sink was given, in order. */
-const notified: Array<DeadlineWatch.Alert> = []
+const notified: Array<Alerts.Alert> = []
 
 const TestLive = Layer.mergeAll(
   FeedInbox.layer,
   Fixtures.directoryLayer,
   ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp),
-  Layer.succeed(DeadlineWatch.DeadlineAlerts, { notify: (alert) => Effect.sync(() => notified.push(alert)) })
+  Layer.succeed(Alerts.Alerts, { notify: (alert) => Effect.sync(() => notified.push(alert)) })
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
   Layer.provideMerge(Sql.layerTest)
@@ -130,7 +130,12 @@ layer(TestLive, { timeout: 120_000 })("DeadlineWatch", (it) => {
         .toEqual([["at-risk", detail], ["missed", detail]])
       expect((yield* Metric.value(DeadlineWatch.atRiskTotal.pipe(Metric.tagged("channel", "secure-email")))).count).toBe(atRiskBefore + 1)
       expect((yield* Metric.value(DeadlineWatch.missedTotal.pipe(Metric.tagged("channel", "secure-email")))).count).toBe(missedBefore + 1)
-      expect(notified.filter((a) => a.reference === row.reference).map((a) => a.kind)).toEqual(["at-risk", "missed"])
+      // The sink gets what the log line carries, the deadline as a Date.
+      const deadline = new Date("2026-12-08T08:30:00.000Z")
+      expect(notified.filter((a) => a.reference === row.reference)).toEqual([
+        { ...ids, kind: "at-risk", deadline },
+        { ...ids, kind: "missed", deadline }
+      ])
     }))
 
   it.effect("the report counts the day's withheld and needs-review decisions by rule and clause", () =>

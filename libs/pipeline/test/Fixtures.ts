@@ -8,6 +8,7 @@ import type { RawFeed } from "@encompass/plugin-sdk"
 import { DateTime, Effect, Either, Layer, Ref, Schema, Stream } from "effect"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
+import type { Alerts } from "../src/index.js"
 
 const shipped = (file: string) => fs.readFileSync(createRequire(import.meta.url).resolve(`@encompass/isa-policy/${file}`), "utf8")
 
@@ -134,6 +135,13 @@ export const recordingChannel = Effect.gen(function*() {
       })
   }
   return { plugin, delivered, behaviour }
+})
+
+/** An alert sink (the SPOC's email, in a region) that keeps what it is given, in order. */
+export const recordingAlerts = Effect.gen(function*() {
+  const raised = yield* Ref.make<ReadonlyArray<Alerts.Alert>>([])
+  const sink: Alerts.Alerts["Type"] = { notify: (alert) => Ref.update(raised, (all) => [...all, alert]) }
+  return { sink, raised }
 })
 
 export const directoryLayer = Layer.succeed(Directory.Directory, directory)

@@ -1,36 +1,10 @@
 import { AuditLog } from "@encompass/audit"
 import { Rejection } from "@encompass/domain"
-import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
-import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
-import { Context, Effect, Layer, Ref } from "effect"
-import { ActiveAgreement, ActiveSources, FeedInbox, Ingest } from "../src/index.js"
+import { Effect, Ref } from "effect"
+import { ActiveAgreement } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
-
-class Recording extends Context.Tag("test/Recording")<Recording, Effect.Effect.Success<typeof Fixtures.recordingChannel>>() {}
-
-const ChannelLive = Layer.effect(ChannelPlugin.ChannelPlugin, Effect.map(Recording, (r) => r.plugin)).pipe(
-  Layer.provideMerge(Layer.effect(Recording, Fixtures.recordingChannel))
-)
-
-const TestLive = Layer.mergeAll(FeedInbox.layer, Fixtures.directoryLayer, ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp), ChannelLive).pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
-  Layer.provideMerge(Sql.layerTest)
-)
-
-const ingest = (name: string, items: ReadonlyArray<SourcePlugin.Decoded>) =>
-  Ingest.ingest(Fixtures.feed(name), { transport: "file" }).pipe(
-    Effect.provideService(ActiveSources.ActiveSources, ActiveSources.ActiveSources.fromPlugins([Fixtures.sourceOf(items)]))
-  )
-
-const rows = <A extends object>(strings: TemplateStringsArray, ...params: ReadonlyArray<string | number>) =>
-  Effect.flatMap(Sql.Sql, (sql) => sql.query<A>(strings, ...params))
-
-const deliveredTo = (occurrence: string) =>
-  Effect.map(Recording, (r) => r.delivered).pipe(
-    Effect.flatMap(Ref.get),
-    Effect.map((all) => all.filter((a) => a.notification.occurrence === occurrence))
-  )
+import { deliveredTo, ingest, Recording, rows, TestLive } from "./IngestHarness.js"
 
 layer(TestLive, { timeout: 120_000 })("Ingest", (it) => {
   it.effect("sends one notification per setting, holding only that setting's children (TVP ISA 3, DESIGN §5)", () =>
@@ -45,7 +19,9 @@ layer(TestLive, { timeout: 120_000 })("Ingest", (it) => {
       expect(report.notificationsCreated).toBe(2)
       expect(report.deliveries.map((d) => d.outcome)).toEqual(["delivered", "delivered"])
       const sent = yield* deliveredTo("43/100001/26")
-      const byUrn = new Map(sent.map((a) => [a.notification.payload.setting?.urn, a.notification.payload]))
+      const byUrn = new Map(sent.flatMap(({ notification: { payload } }) =>
+        payload.type === "operation-encompass/withdrawal" ? [] : [[payload.setting?.urn, payload] as const]
+      ))
       expect(byUrn.get("100001" as never)?.children.map((c) => c.name?.givenName)).toEqual(["GivenA", "GivenB"])
       expect(byUrn.get("100002" as never)?.children.map((c) => c.name?.givenName)).toEqual(["GivenC"])
       expect(JSON.stringify(byUrn.get("100002" as never))).not.toContain("GivenA")

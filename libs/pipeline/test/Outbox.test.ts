@@ -3,7 +3,7 @@ import { ChannelPlugin } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Deferred, Duration, Effect, Fiber, HashMap, Layer, List, Logger, Ref, Stream } from "effect"
-import { ActiveAgreement, ActiveSources, FeedInbox, Ingest, Outbox } from "../src/index.js"
+import { ActiveAgreement, ActiveSources, Alerts, FeedInbox, Ingest, Outbox } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 
 const TestLive = Layer.mergeAll(FeedInbox.layer, Fixtures.directoryLayer, ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp)).pipe(
@@ -44,8 +44,9 @@ const capturingLogs = <A, E, R>(self: Effect.Effect<A, E, R>) =>
 
 const notificationOf = (occurrence: string) =>
   Effect.flatMap(Sql.Sql, (sql) =>
-    sql.query<{ reference: string; state: string; attempts: number; due_in: number; last_error: string | null }>`SELECT reference, state, attempts,
-        extract(epoch FROM next_attempt_at - now())::float8 AS due_in, last_error FROM notification WHERE occurrence = ${occurrence}`
+    sql.query<{ reference: string; state: string; attempts: number; due_in: number; last_error: string | null; deadline: Date }>`SELECT reference,
+        state, attempts, extract(epoch FROM next_attempt_at - now())::float8 AS due_in, last_error, deadline FROM notification
+      WHERE occurrence = ${occurrence}`
   ).pipe(Effect.flatMap(([row]) => (row === undefined ? Effect.dieMessage(`no notification for ${occurrence}`) : Effect.succeed(row))))
 
 const makeDue = (occurrence: string) =>
@@ -122,12 +123,16 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       expect(row.due_in).toBeLessThanOrEqual(72)
     }))
 
-  it.effect("after the channel's attempt budget a notification is a dead letter: audited and alerted, with ids and reason but no error text", () =>
+  it.effect("after the channel's attempt budget a notification is a dead letter: audited, logged and handed to the alert sink once, with ids and reason but no error text", () =>
     Effect.gen(function*() {
       yield* queue("5500", 1)
       const { behaviour, plugin } = yield* Fixtures.recordingChannel
+      const { raised, sink } = yield* Fixtures.recordingAlerts
       yield* Ref.set(behaviour, "transport-error")
-      const run = Outbox.deliverDueWith({ retry: { "secure-email": { budget: 3 } } }).pipe(withChannel(plugin))
+      const run = Outbox.deliverDueWith({ retry: { "secure-email": { budget: 3 } } }).pipe(
+        withChannel(plugin),
+        Effect.provideService(Alerts.Alerts, sink)
+      )
       const outcomes: Array<string> = []
       let logged: ReadonlyArray<Logged> = []
       for (let i = 0; i < 3; i++) {
@@ -147,9 +152,20 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       expect(deadLettered.map((e) => e.detail)).toEqual([
         { recipient: "setting:100001", channel: "secure-email", attempts: 3, reason: "attempts-exhausted", detail: expect.stringContaining("451") }
       ])
+      // The retries raised nothing; the dead letter one alert, with the deadline the SPOC has to act before.
+      expect(yield* Ref.get(raised)).toEqual([{
+        kind: "dead-letter",
+        reference: row.reference,
+        recipient: "setting:100001",
+        channel: "secure-email",
+        deadline: row.deadline,
+        state: "dead",
+        attempts: 3,
+        reason: "attempts-exhausted"
+      }])
     }))
 
-  it.effect("a permanent failure is a dead letter at once, alerted with the reason permanent-error", () =>
+  it.effect("a permanent failure is a dead letter at once, alerted with the reason permanent-error; with no alert sink (ingest, quarantine replay) the log line is the alert", () =>
     Effect.gen(function*() {
       yield* queue("5600", 1)
       const { behaviour, plugin } = yield* Fixtures.recordingChannel

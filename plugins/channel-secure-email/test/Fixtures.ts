@@ -81,3 +81,35 @@ export const config = (
     passwords: { [urn]: Redacted.make(password) },
     ...overrides
   })
+
+const encode = Schema.encodeSync(Notification.Notification)
+
+/** Version 2 sent as a correction of version 1 (TVP ISA 4.1), under its own reference. */
+export const correction = () => {
+  const next = encode(notification({ version: 2 }))
+  const reference = "EG-2B3C-4D5E-6F70"
+  return Schema.decodeUnknownSync(Notification.Notification)({
+    ...next,
+    reference,
+    payload: { ...next.payload, reference, corrects: { reference: "EG-1A2B-3C4D-5E6F", version: 1, changed: ["incidentAddress"] } }
+  })
+}
+
+/** The withdrawal of version 1: references only. */
+export const withdrawal = () => {
+  const held = encode(notification())
+  const reference = "EG-3C4D-5E6F-7081"
+  return Schema.decodeUnknownSync(Notification.Notification)({
+    ...held,
+    key: `${held.key}:withdrawn`,
+    reference,
+    payload: {
+      type: "operation-encompass/withdrawal",
+      reference,
+      version: 1,
+      setting: { urn, name: "St Aldhelm's Primary School" },
+      withdraws: { reference: "EG-1A2B-3C4D-5E6F", version: 1 },
+      reason: "sent-in-error"
+    }
+  })
+}

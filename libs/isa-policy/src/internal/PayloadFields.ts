@@ -4,7 +4,10 @@
  */
 import type { Decision } from "@encompass/domain"
 
-export const envelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "localAuthority", "children"])
+export const envelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "localAuthority", "children", "corrects"])
+
+/** Everything a withdrawal may carry: no field of any child or incident (Notification.WithdrawalPayload). */
+export const withdrawalEnvelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "localAuthority", "withdraws", "reason"])
 
 export const incidentFields: Readonly<Record<string, Decision.FieldName>> = {
   occurrenceNumber: "occurrenceNumber",

@@ -21,14 +21,14 @@ const pgpConfig: PartialConfig = {
 
 const fail = (detail: string) => new ChannelPlugin.DeliveryError({ channel: "secure-email", reason: "Encryption", detail })
 
-const encodePayload = Schema.encode(Schema.parseJson(Notification.NotificationPayload, { space: 2 }))
+const encodePayload = Schema.encode(Schema.parseJson(Notification.Payload, { space: 2 }))
 
 /**
  * The payload as pretty JSON in an ASCII-armoured, password-encrypted OpenPGP message. Neither
  * failure's detail carries the cause: a parse error would quote the personal data it failed on.
  */
 export const encryptPayload = (
-  payload: Notification.NotificationPayload,
+  payload: Notification.Payload,
   password: Redacted.Redacted<string>,
   filename: string
 ): Effect.Effect<string, ChannelPlugin.DeliveryError> =>

@@ -3,11 +3,17 @@
  * gateway reference, the version and the channel's configuration, never from the payload: there
  * is no personal data or occurrence number to leak (DESIGN.md §6).
  */
-import type { Ids, Notification } from "@encompass/domain"
+import type { Ids } from "@encompass/domain"
+import { Notification } from "@encompass/domain"
 import type { SendMailOptions } from "nodemailer"
 import type { SecureEmailConfig } from "../SecureEmailConfig.js"
 
-export const subject = (reference: Ids.GatewayRef): string => `Operation Encompass notification — reference ${reference}`
+/** Says what kind of message it is — a kind is not personal data — and the opaque reference. */
+export const subject = (notification: Notification.Notification): string => {
+  const kind = Notification.kindOf(notification)
+  const what = kind === "withdrawal" ? "withdrawal" : kind === "correction" ? "correction" : "notification"
+  return `Operation Encompass ${what} — reference ${notification.reference}`
+}
 
 /** The same reference and version always give the same Message-ID, so a re-send is recognisably the same message. */
 export const messageId = (reference: Ids.GatewayRef, version: number, domain: string): string =>
@@ -18,11 +24,29 @@ export const payloadName = (reference: Ids.GatewayRef, version: number): string 
 
 export const attachmentName = (reference: Ids.GatewayRef, version: number): string => `${payloadName(reference, version)}.asc`
 
+/** What the email says first: a notification, a correction of one, or a withdrawal of one. */
+const opening = (notification: Notification.Notification, config: SecureEmailConfig): ReadonlyArray<string> => {
+  const file = attachmentName(notification.reference, notification.version)
+  const { payload } = notification
+  if (payload.type === "operation-encompass/withdrawal") {
+    const why = payload.reason === "sent-in-error"
+      ? `${config.senderName} sent it in error`
+      : "a correction of the police record means it no longer concerns any child at your school or college"
+    return [
+      `WITHDRAWAL of Operation Encompass notification ${payload.withdraws.reference}: ${why}. Please delete that notification, its attachment and any copies or notes made from it, and do not act on it. Reference of this withdrawal: ${notification.reference}.`,
+      `The attached encrypted file, ${file}, records this withdrawal; it contains no information about any child.`
+    ]
+  }
+  if (payload.corrects !== undefined) {
+    return [
+      `CORRECTION of Operation Encompass notification ${payload.corrects.reference} from ${config.senderName}. The corrected notification is attached as an encrypted file, ${file}; it replaces notification ${payload.corrects.reference} in full and lists which details changed. Please update your records and delete the earlier version. Reference: ${notification.reference}.`
+    ]
+  }
+  return [`An Operation Encompass notification from ${config.senderName} is attached to this email as an encrypted file, ${file}. Reference: ${notification.reference}.`]
+}
+
 const paragraphs = (notification: Notification.Notification, config: SecureEmailConfig): ReadonlyArray<string> => [
-  `An Operation Encompass notification from ${config.senderName} is attached to this email as an encrypted file, ${attachmentName(notification.reference, notification.version)}. Reference: ${notification.reference}.`,
-  ...(notification.version > 1
-    ? [`This is version ${notification.version} of the notification: it corrects and replaces any earlier version with the same reference.`]
-    : []),
+  ...opening(notification, config),
   "Office staff: please forward this email, with its attachment, promptly to your Designated Safeguarding Lead.",
   `Designated Safeguarding Lead: open the attachment with the password ${config.senderName} previously supplied to your school or college. It is an OpenPGP-encrypted file; open it with GnuPG or Gpg4win (Kleopatra), for example: gpg --decrypt ${attachmentName(notification.reference, notification.version)}`,
   "Do not print this notification. Keep it secure and delete it when it is no longer needed.",
@@ -44,7 +68,7 @@ export const build = (
   return {
     from: config.from,
     to: [...notification.route.addresses],
-    subject: subject(notification.reference),
+    subject: subject(notification),
     messageId: messageId(notification.reference, notification.version, config.messageIdDomain),
     text: `${body.join("\n\n")}\n`,
     html: body.map((p) => `<p>${escapeHtml(p)}</p>`).join("\n"),
