@@ -68,7 +68,9 @@ export interface AuditLog {
    * with the caller's work; outside, it runs in its own. Writers are serialised by a row lock on
    * `audit_head` held until that transaction ends, so append last, just before committing.
    */
-  readonly append: (input: AppendInput) => Effect.Effect<AuditEvent, SqlError.SqlError>
+  readonly append: (input: AppendInput) => Effect.Effect<void, SqlError.SqlError>
+  /** Appends events in order under one lock and one statement; returns them as stored. */
+  readonly appendAll: (inputs: ReadonlyArray<AppendInput>) => Effect.Effect<ReadonlyArray<AuditEvent>, SqlError.SqlError>
   /** Checks the whole chain, streaming it in seq order. */
   readonly verify: Effect.Effect<VerifyReport, SqlError.SqlError>
   /** Events in seq order, optionally those whose subject starts with `subjectPrefix`, as stored. */
@@ -127,34 +129,49 @@ const verifyRow = (headSeq: number, headHash: string) => (state: Progress | Brok
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`
 
 export const make: Effect.Effect<AuditLog, never, Sql.Sql> = Effect.map(Sql.Sql, (sql) => {
-  const append = (input: AppendInput) =>
-    sql.transaction(Effect.gen(function*() {
+  const appendAll = (inputs: ReadonlyArray<AppendInput>) =>
+    inputs.length === 0 ? Effect.succeed([]) : sql.transaction(Effect.gen(function*() {
       // The row lock serialises writers, here and in other processes, until this transaction ends.
       const [head] = yield* sql.query<{ seq: string; hash: string; at: Date }>`
         SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at FROM audit_head FOR UPDATE`
       if (head === undefined) return yield* Effect.dieMessage("audit_head has no row: the audit migration did not run")
-      const seq = Number(head.seq) + 1
-      const detail = canonicalJson(input.detail ?? {})
-      const eventHash = hash({ seq, at: head.at.toISOString(), stage: input.stage, subject: input.subject, detail, prevHash: head.hash })
-      // One statement: the event and the new head are written together or not at all. The
-      // detail goes as text: typed jsonb, postgres.js would JSON-encode the string again.
-      yield* sql.query`
-        WITH event AS (
-          INSERT INTO audit_event (seq, at, stage, subject, detail, prev_hash, hash)
-          VALUES (${seq}, ${head.at}, ${input.stage}, ${input.subject}, ${detail}::text::jsonb, ${head.hash}, ${eventHash})
-        )
-        UPDATE audit_head SET seq = ${seq}, hash = ${eventHash}`
-      // Built from what was just written, so validating it again (slow for nested JSON) is moot.
-      return new AuditEvent({
-        seq,
-        at: DateTime.unsafeFromDate(head.at),
-        stage: input.stage,
-        subject: input.subject,
-        detail: JSON.parse(detail) as Detail,
-        prevHash: head.hash,
-        hash: eventHash
-      }, true)
+      const at = head.at.toISOString()
+      const events: Array<AuditEvent> = []
+      const rows: Array<{ seq: number; at: Date; stage: string; subject: string; detail: string; prev_hash: string; hash: string }> = []
+      let prevHash = head.hash
+      let seq = Number(head.seq)
+      for (const input of inputs) {
+        seq += 1
+        const detail = canonicalJson(input.detail ?? {})
+        const eventHash = hash({ seq, at, stage: input.stage, subject: input.subject, detail, prevHash })
+        rows.push({ seq, at: head.at, stage: input.stage, subject: input.subject, detail, prev_hash: prevHash, hash: eventHash })
+        // Built from what is written, so validating it again (slow for nested JSON) is moot.
+        events.push(new AuditEvent({
+          seq,
+          at: DateTime.unsafeFromDate(head.at),
+          stage: input.stage,
+          subject: input.subject,
+          detail: JSON.parse(detail) as Detail,
+          prevHash,
+          hash: eventHash
+        }, true))
+        prevHash = eventHash
+      }
+      // One statement: the events and the new head are written together or not at all. The
+      // details go as text: typed jsonb, postgres.js would JSON-encode the strings again.
+      yield* sql.use((s) =>
+        s`WITH event AS (
+            INSERT INTO audit_event (seq, at, stage, subject, detail, prev_hash, hash)
+            SELECT seq, at, stage, subject, detail::jsonb, prev_hash, hash
+            FROM json_to_recordset(${JSON.stringify(rows)}::text::json)
+              AS r(seq bigint, at timestamptz, stage text, subject text, detail text, prev_hash text, hash text)
+          )
+          UPDATE audit_head SET seq = ${seq}, hash = ${prevHash}`
+      )
+      return events
     }))
+
+  const append = (input: AppendInput) => Effect.asVoid(appendAll([input]))
 
   const verify = Effect.gen(function*() {
     // Read before streaming: with the embedded database the stream holds the only connection.
@@ -202,8 +219,29 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql> = Effect.map(Sql.Sql,
       )
     )
 
-  return { append, verify, events }
+  return { append, appendAll, verify, events }
 })
 
 /** The audit log on the store's `Sql`. */
 export const layer: Layer.Layer<AuditLog, never, Sql.Sql> = Layer.effect(AuditLog, make)
+
+/**
+ * Runs `self` — inside the caller's `Sql.transaction` — with its `append`s held back, then
+ * appends them together, in order, when it succeeds. The head's row lock, which every writer of
+ * every gateway process waits for, is then held from that one write to the commit instead of
+ * through all of `self`'s work. An `appendAll` inside writes what is held so far and its own at once.
+ */
+export const deferred = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError.SqlError, R | AuditLog> =>
+  Effect.gen(function*() {
+    const log = yield* AuditLog
+    const held: Array<AppendInput> = []
+    const flush = (more: ReadonlyArray<AppendInput>) =>
+      Effect.suspend(() => {
+        const batch = [...held.splice(0), ...more]
+        return Effect.map(log.appendAll(batch), (events) => events.slice(batch.length - more.length))
+      })
+    const holding: AuditLog = { ...log, append: (input) => Effect.sync(() => void held.push(input)), appendAll: flush }
+    const result = yield* Effect.provideService(self, AuditLog, holding)
+    yield* flush([])
+    return result
+  })

@@ -17,10 +17,14 @@ const tamper = (statement: string) =>
 
 const reset = tamper(`DELETE FROM audit_event; UPDATE audit_head SET seq = 0, hash = '${zeros}'`)
 
+/** One event appended on its own, as stored. */
+const appendOne = (log: AuditLog.AuditLog, input: AuditLog.AppendInput) =>
+  Effect.flatMap(log.appendAll([input]), ([event]) => (event === undefined ? Effect.dieMessage("nothing was appended") : Effect.succeed(event)))
+
 const appendMany = (n: number) =>
   Effect.flatMap(AuditLog.AuditLog, (log) =>
     Effect.forEach(Array.from({ length: n }, (_, i) => i + 1), (i) =>
-      log.append({
+      appendOne(log, {
         stage: i % 2 === 0 ? "decided" : "received",
         subject: `occurrence:niche-rms/OC-${i}`,
         detail: { rule: "child-present-or-witness", clause: "TVP ISA 3", attempt: i, tags: ["a", "b"], nested: { z: 1, a: null } }
@@ -49,9 +53,10 @@ layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
     Effect.gen(function*() {
       yield* reset
       const log = yield* AuditLog.AuditLog
-      const appended = yield* log.append({ stage: "queued", subject: "notification:EG-1A2B-3C4D-5E6F", detail: { b: 2, a: [1, { d: true, c: "x" }] } })
+      const [appended] = yield* log.appendAll([{ stage: "queued", subject: "notification:EG-1A2B-3C4D-5E6F", detail: { b: 2, a: [1, { d: true, c: "x" }] } }])
       const stored = yield* Stream.runCollect(log.events())
       expect(Chunk.toReadonlyArray(stored)).toEqual([appended])
+      if (appended === undefined) throw new Error("appendAll returned nothing")
       expect(appended.hash).toBe(hash({
         seq: 1,
         at: new Date(appended.at.epochMillis).toISOString(),
@@ -154,7 +159,7 @@ layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
         )
       ))
       expect(seenInside).toBe(3)
-      const next = yield* log.append({ stage: "decided", subject: "occurrence:kept" })
+      const next = yield* appendOne(log, { stage: "decided", subject: "occurrence:kept" })
       expect(next.seq).toBe(3)
       expect(yield* verify).toMatchObject({ _tag: "Intact", count: 3 })
     }))
@@ -166,12 +171,44 @@ layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
       const appended = yield* Effect.all(
         Array.from({ length: 8 }, (_, fiber) =>
           Effect.forEach(Array.from({ length: 25 }, (_, i) => i), (i) =>
-            log.append({ stage: "attempted", subject: `notification:${fiber}-${i}` }))),
+            appendOne(log, { stage: "attempted", subject: `notification:${fiber}-${i}` }))),
         { concurrency: "unbounded" }
       )
       const seqs = appended.flat().map((e) => e.seq).sort((a, b) => a - b)
       expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
       expect(yield* verify).toMatchObject({ _tag: "Intact", count: 200 })
+    }))
+
+  it.effect("appendAll writes a batch in order as one linked run of the chain", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const log = yield* AuditLog.AuditLog
+      yield* appendMany(2)
+      const batch = yield* log.appendAll(["a", "b", "c"].map((x) => ({ stage: "queued" as const, subject: `notification:${x}` })))
+      expect(batch.map((e) => [e.seq, e.subject])).toEqual([[3, "notification:a"], [4, "notification:b"], [5, "notification:c"]])
+      expect(batch[1]?.prevHash).toBe(batch[0]?.hash)
+      expect(yield* verify).toMatchObject({ _tag: "Intact", count: 5, seq: 5, hash: batch[2]?.hash })
+    }))
+
+  it.effect("deferred appends are written in order when the work succeeds, and not at all when it fails", () =>
+    Effect.gen(function*() {
+      yield* reset
+      const sql = yield* Sql.Sql
+      const log = yield* AuditLog.AuditLog
+      const count = Effect.map(sql.query<{ n: number }>`SELECT count(*)::int AS n FROM audit_event`, (rows) => rows[0]?.n)
+      const work = (subject: string) =>
+        Effect.gen(function*() {
+          const audit = yield* AuditLog.AuditLog
+          yield* audit.append({ stage: "normalised", subject })
+          yield* audit.append({ stage: "decided", subject })
+          // Held back: nothing is written (nor the head locked) while the work goes on.
+          return yield* count
+        })
+      expect(yield* sql.transaction(AuditLog.deferred(work("occurrence:kept")))).toBe(0)
+      yield* Effect.flip(sql.transaction(AuditLog.deferred(Effect.zipRight(work("occurrence:failed"), Effect.fail("boom")))))
+      const stored = yield* Stream.runCollect(log.events())
+      expect(Chunk.toReadonlyArray(stored).map((e) => [e.stage, e.subject])).toEqual([["normalised", "occurrence:kept"], ["decided", "occurrence:kept"]])
+      expect(yield* verify).toMatchObject({ _tag: "Intact", count: 2 })
     }))
 
   it.effect("events are listed by subject prefix, with LIKE wildcards taken literally", () =>
@@ -192,7 +229,7 @@ layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
     ([detail]) =>
       Effect.gen(function*() {
         const log = yield* AuditLog.AuditLog
-        const event = yield* log.append({ stage: "decided", subject: "property", detail: detail as AuditEvent.Detail })
+        const event = yield* appendOne(log, { stage: "decided", subject: "property", detail: detail as AuditEvent.Detail })
         expect(canonicalJson(event.detail)).toBe(canonicalJson(detail))
         expect(yield* verify).toMatchObject({ _tag: "Intact" })
       }),

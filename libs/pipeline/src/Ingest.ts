@@ -211,7 +211,11 @@ export const process = (
       yield* feedLevel(`no source plugin ${row.source} is enabled in this region`)
     } else {
       yield* source.decode(feed).pipe(
-        Stream.runForEach((decoded) => sql.transaction(decoded._tag === "Rejection" ? quarantine(decoded) : accept(source, decoded))),
+        // Each record commits on its own; its audit events are written last, so the chain's head
+        // lock is held only from that write to the commit and other gateways' work goes on meanwhile.
+        Stream.runForEach((decoded) =>
+          sql.transaction(AuditLog.deferred(decoded._tag === "Rejection" ? quarantine(decoded) : accept(source, decoded)))
+        ),
         // The stored bytes could not be read back: keep what was decided, say why the rest was not.
         Effect.tapError((error) => feedLevel(error.reason))
       )
