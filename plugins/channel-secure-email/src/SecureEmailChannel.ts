@@ -12,7 +12,7 @@ import type { Scope } from "effect"
 import { createTransport } from "nodemailer"
 import { encryptPayload } from "./internal/encrypt.js"
 import * as Message from "./internal/message.js"
-import { poolOptions, toDeliveryError } from "./internal/transport.js"
+import { poolOptions, toDeliveryError, toPartialRefusal } from "./internal/transport.js"
 import { SecureEmailConfig } from "./SecureEmailConfig.js"
 
 export const id: Ids.ChannelId = Ids.ChannelId.make("secure-email")
@@ -84,15 +84,9 @@ export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.Cha
           try: (signal) => transporter.sendMail({ ...Message.build(notification, armored, config), signal }),
           catch: (cause) => toDeliveryError(cause, secrets)
         })
-        // A configured address the relay refuses is a directory error a person must fix, even if
-        // another address took the message; a re-send keeps the Message-ID, so it is recognisable.
-        if (info.rejected.length > 0) {
-          return yield* new ChannelPlugin.DeliveryError({
-            channel: id,
-            reason: "Rejected",
-            detail: `the relay refused ${info.rejected.length} of ${notification.route.addresses.length} addresses`
-          })
-        }
+        // Another address took the message: a refusal (5xx) is a directory error a person must fix,
+        // a deferral (4xx only) is retried; a re-send keeps the Message-ID, so it is recognisable.
+        if (info.rejected.length > 0) return yield* toPartialRefusal(info, notification.route.addresses.length, secrets)
         return new ChannelPlugin.Receipt({
           channel: id,
           remoteId: info.messageId,

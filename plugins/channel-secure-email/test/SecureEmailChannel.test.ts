@@ -191,7 +191,7 @@ describe("SecureEmailChannel", () => {
       expect(error.detail).toBe("EMESSAGE: 554 5.7.1 gateway:[redacted] may not send to <[address]>")
     }))
 
-  it.scopedLive("one refused address of two is still a Rejected delivery, so a person fixes the directory", () =>
+  it.scopedLive("one refused address of two is still a Rejected delivery with the server's reason, so a person fixes the directory", () =>
     Effect.gen(function*() {
       const sink = yield* SmtpSink.start({
         rejectRecipient: (address) => address.startsWith("safeguarding@") ? { code: 550, text: "5.1.1 unknown" } : undefined
@@ -199,7 +199,20 @@ describe("SecureEmailChannel", () => {
       const error = yield* failure(deliverTo(sink))
 
       expect(error.reason).toBe("Rejected")
-      expect(error.detail).toBe("the relay refused 1 of 2 addresses")
+      expect(error.detail).toBe("the relay refused 1 of 2 addresses: 550 5.1.1 unknown")
+    }))
+
+  it.scopedLive("one address of two deferred with a 4xx (greylisting) is a retryable Transport failure, not a directory error", () =>
+    Effect.gen(function*() {
+      const sink = yield* SmtpSink.start({
+        rejectRecipient: (address) =>
+          address.startsWith("safeguarding@") ? { code: 451, text: `4.7.1 <${address}> greylisted, try again later` } : undefined
+      })
+      const error = yield* failure(deliverTo(sink))
+
+      expect(error.reason).toBe("Transport")
+      expect(error.retryable).toBe(true)
+      expect(error.detail).toBe("the relay deferred 1 of 2 addresses: 451 4.7.1 <[address]> greylisted, try again later")
     }))
 
   it.scopedLive("a 451 from the relay is a retryable Transport failure", () =>

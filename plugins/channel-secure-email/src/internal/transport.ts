@@ -72,3 +72,32 @@ export const toDeliveryError = (cause: unknown, secrets: ReadonlyArray<string>):
   if (code === "EENVELOPE" && responseCode === undefined) return fail("InvalidConfig", said)
   return fail("Transport", said)
 }
+
+/**
+ * Some of the route's addresses were refused while others took the message. A refusal is a
+ * directory error a person must fix — unless every refusal was a 4xx (greylisting, a mailbox
+ * over quota for now): then the relay asked to be tried again, and the re-send, which also
+ * reaches the addresses that took it, carries the same Message-ID.
+ */
+export const toPartialRefusal = (
+  info: { readonly rejected: ReadonlyArray<unknown>; readonly rejectedErrors?: ReadonlyArray<NodemailerError> | undefined },
+  addresses: number,
+  secrets: ReadonlyArray<string>
+): ChannelPlugin.DeliveryError => {
+  const refused = info.rejected.length
+  const errors = info.rejectedErrors ?? []
+  const deferred = errors.length === refused &&
+    errors.every((e) => e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500)
+  return deferred
+    ? new ChannelPlugin.DeliveryError({
+      channel: "secure-email",
+      reason: "Transport",
+      detail: redact(`the relay deferred ${refused} of ${addresses} addresses: ${errors[0]?.response ?? ""}`, secrets)
+    })
+    : new ChannelPlugin.DeliveryError({
+      channel: "secure-email",
+      reason: "Rejected",
+      // The server's reason is what the operator needs to fix the directory; addresses are redacted.
+      detail: redact(`the relay refused ${refused} of ${addresses} addresses: ${errors.find((e) => (e.responseCode ?? 0) >= 500)?.response ?? ""}`, secrets)
+    })
+}
