@@ -5,8 +5,12 @@ import * as path from "node:path"
 import { defineConfig } from "vitest/config"
 
 const root = process.cwd()
+const workspace = path.dirname(path.dirname(root))
 const jsonDir = process.env["VITEST_JSON_DIR"]
-const project = path.relative(path.dirname(path.dirname(root)), root).replaceAll(path.sep, "-")
+const project = path.relative(workspace, root).replaceAll(path.sep, "-")
+// These projects' tests spawn the `encompass` command; its bundle is built once per run, before
+// any test starts, so it is never older than the source.
+const spawnsCli = ["apps-cli", "apps-gateway"].includes(project)
 
 export default defineConfig({
   test: {
@@ -14,6 +18,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    ...(spawnsCli ? { globalSetup: [path.join(workspace, "apps/cli/scripts/Bundle.ts")] } : {}),
     reporters: jsonDir ? ["default", "json"] : ["default"],
     ...(jsonDir ? { outputFile: { json: path.join(jsonDir, `${project}.json`) } } : {})
   }

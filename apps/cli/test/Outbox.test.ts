@@ -31,7 +31,7 @@ describe("encompass outbox", () => {
     const queued = referencesIn(listed.stdout)
     expect(queued.length).toBeGreaterThan(1)
     expect(queued.every((q) => q.state === "queued")).toBe(true)
-    expect(listed.stdout).toMatch(/queued\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+setting:\d+\s+secure-email delivery failed/)
+    expect(listed.stdout).toMatch(/queued\s+notification\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+setting:\d+\s+secure-email delivery failed/)
     // Never the content: no child's name from the feed.
     expect(listed.stdout).not.toMatch(/Given|Family|child_given_name/i)
     const [first, second] = queued.map((q) => q.reference)

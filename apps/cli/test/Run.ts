@@ -7,6 +7,8 @@ import * as path from "node:path"
 import { TestDatabase } from "@encompass/store"
 
 export const cliRoot = path.resolve(import.meta.dirname, "..")
+/** The `encompass` bundle vitest.shared.ts's globalSetup builds (scripts/Bundle.ts). */
+export const bundle = path.join(cliRoot, "dist/encompass.mjs")
 
 export interface Result {
   readonly code: number
@@ -14,12 +16,13 @@ export interface Result {
   readonly stderr: string
 }
 
-export const encompass = (args: ReadonlyArray<string>, env: Record<string, string | undefined> = {}): Promise<Result> =>
+export const encompass = (args: ReadonlyArray<string>, env: Record<string, string | undefined> = {}, cwd = cliRoot): Promise<Result> =>
   new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/bin.ts", ...args],
-      { cwd: cliRoot, env: { ...process.env, ...env }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      // The bundle, not src/bin.ts through tsx, which would transpile the workspace on every start.
+      [bundle, ...args],
+      { cwd, env: { ...process.env, ...env }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })
     )
   })

@@ -52,6 +52,8 @@ export interface RegionOptions {
   readonly sections?: ReadonlyArray<string> | undefined
   /** The `workers` section's keys, e.g. `{ feedPoll: "200 millis" }`. */
   readonly workers?: Readonly<Record<string, string>> | undefined
+  /** The secure-email channel's `retry` keys, e.g. `{ base: "200 millis", cap: "2 seconds", budget: 6 }`. */
+  readonly retry?: Readonly<Record<string, string | number>> | undefined
 }
 
 /** Writes the region file (and its email settings and master key) into `work`; returns its path. */
@@ -82,6 +84,7 @@ export const writeRegion = (options: RegionOptions): string => {
     "  - id: secure-email",
     "    settings: ./email.json",
     `    passwords: ${path.join(demo, "passwords.json")}`,
+    ...(options.retry === undefined ? [] : [`    retry: { ${Object.entries(options.retry).map(([key, value]) => `${key}: ${value}`).join(", ")} }`]),
     "http:",
     "  port: 0",
     ...(options.maxFeedBytes === undefined ? [] : [`  maxFeedBytes: ${options.maxFeedBytes}`]),
@@ -125,7 +128,7 @@ export const startGateway = async (options: {
   readonly env?: Readonly<Record<string, string>> | undefined
   readonly startTimeoutMs?: number | undefined
 }): Promise<Gateway> => {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "serve", "--config", options.config], {
+  const child = spawn(process.execPath, ["dist/encompass.mjs", "serve", "--config", options.config], {
     cwd: cliRoot,
     env: { ...process.env, DATABASE_URL: options.databaseUrl ?? "", ENCOMPASS_MASTER_KEY: "", ...options.env },
     stdio: ["ignore", "pipe", "pipe"]
@@ -161,7 +164,7 @@ export const stopGateway = async (gateway: Gateway, signal: NodeJS.Signals = "SI
 /** Runs an `encompass` command the way an operator would. */
 export const encompass = (args: ReadonlyArray<string>, databaseUrl: string | undefined) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "src/bin.ts", ...args], {
+    execFile(process.execPath, ["dist/encompass.mjs", ...args], {
       cwd: cliRoot,
       env: { ...process.env, DATABASE_URL: databaseUrl ?? "" },
       timeout: 120_000
