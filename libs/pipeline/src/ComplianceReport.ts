@@ -50,8 +50,13 @@ export class ComplianceReport extends Schema.Class<ComplianceReport>("Compliance
   dead: Schema.Int,
   /** Undelivered and still being tried. */
   queued: Schema.Int,
-  /** Withdrawn by an operator (`encompass outbox cancel`). */
+  /** Stopped by an operator (`encompass outbox cancel`, or `withdraw` before any attempt). */
   cancelled: Schema.Int,
+  /** Replaced by a later version of the occurrence before it was sent (TVP ISA 4.1). */
+  superseded: Schema.Int,
+  /** Of those due, corrections of an earlier notification and withdrawals of one (TVP ISA 4.1). */
+  corrections: Schema.Int,
+  withdrawals: Schema.Int,
   /** Not delivered by the deadline as of `asOf`: late, or dead or queued past it. Cancelled ones are not counted. */
   missed: Schema.Int,
   withheld: Schema.Array(RuleCount),
@@ -86,12 +91,14 @@ interface Counts {
   readonly dead: number
   readonly queued: number
   readonly cancelled: number
+  readonly superseded: number
+  readonly corrections: number
+  readonly withdrawals: number
   readonly missed: number
 }
 
 /**
- * The report for `date` (YYYY-MM-DD). `region` only labels it: a region has its own store. The
- * `cancelled` count reads the state by name, so it is simply 0 on a store without that state.
+ * The report for `date` (YYYY-MM-DD). `region` only labels it: a region has its own store.
  */
 export const forDay = (
   date: string,
@@ -107,7 +114,10 @@ export const forDay = (
         count(*) FILTER (WHERE state = 'delivered' AND delivered_at > deadline)::int AS delivered_late,
         count(*) FILTER (WHERE state = 'dead')::int AS dead,
         count(*) FILTER (WHERE state = 'queued')::int AS queued,
-        count(*) FILTER (WHERE state = 'cancelled')::int AS cancelled,
+        count(*) FILTER (WHERE state = 'cancelled' AND cancellation NOT LIKE 'superseded %')::int AS cancelled,
+        count(*) FILTER (WHERE state = 'cancelled' AND cancellation LIKE 'superseded %')::int AS superseded,
+        count(*) FILTER (WHERE kind = 'correction')::int AS corrections,
+        count(*) FILTER (WHERE kind = 'withdrawal')::int AS withdrawals,
         count(*) FILTER (WHERE (state = 'delivered' AND delivered_at > deadline)
           OR (state IN ('queued', 'dead') AND deadline <= ${now}))::int AS missed
       FROM notification WHERE deadline >= ${from} AND deadline < ${until}`
@@ -128,6 +138,9 @@ export const forDay = (
       dead: counts?.dead ?? 0,
       queued: counts?.queued ?? 0,
       cancelled: counts?.cancelled ?? 0,
+      superseded: counts?.superseded ?? 0,
+      corrections: counts?.corrections ?? 0,
+      withdrawals: counts?.withdrawals ?? 0,
       missed: counts?.missed ?? 0,
       withheld: byOutcome("withhold"),
       needsReview: byOutcome("needs-review")
@@ -149,6 +162,8 @@ export const format = (report: ComplianceReport): string =>
     `  dead              ${report.dead}`,
     `  still queued      ${report.queued}`,
     `  cancelled         ${report.cancelled}`,
+    `  superseded        ${report.superseded}   replaced by a later version before it was sent`,
+    `  of which corrections ${report.corrections}, withdrawals ${report.withdrawals}`,
     `Missed deadlines    ${report.missed}`,
     "",
     `Decisions withheld  ${total(report.withheld)}`,

@@ -3,7 +3,7 @@ import type { AuthorizedNotification } from "@encompass/domain"
 import { Notification } from "@encompass/domain"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
-import { Corrections } from "../src/index.js"
+import { ComplianceReport, Corrections } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 import { deliveredTo, ingest, Recording, rows, TestLive } from "./IngestHarness.js"
 
@@ -179,5 +179,18 @@ layer(TestLive, { timeout: 120_000 })("Corrections (TVP ISA 4.1)", (it) => {
       expect((yield* Effect.flatMap(AuditLog.AuditLog, (a) => a.verify))._tag).toBe("Intact")
       const [stages] = yield* rows<{ stages: Array<string> }>`SELECT array_agg(DISTINCT stage ORDER BY stage) AS stages FROM audit_event`
       expect(stages?.stages).toEqual(expect.arrayContaining(["corrected", "withdrawn", "superseded", "cancelled"]))
+    }))
+
+  it.effect("the compliance report counts corrections, withdrawals and superseded versions on their deadline's day", () =>
+    Effect.gen(function*() {
+      // Every incident here is on Friday 20 Nov 2026; under the test clock the notices keep that deadline.
+      const report = yield* ComplianceReport.forDay("2026-11-23", { region: "test" })
+      const [expected] = yield* rows<{ corrections: number; withdrawals: number; superseded: number }>`SELECT
+          count(*) FILTER (WHERE kind = 'correction')::int AS corrections, count(*) FILTER (WHERE kind = 'withdrawal')::int AS withdrawals,
+          count(*) FILTER (WHERE cancellation LIKE 'superseded %')::int AS superseded
+        FROM notification`
+      expect(expected).toEqual({ corrections: 5, withdrawals: 2, superseded: 3 })
+      expect(report).toMatchObject(expected ?? {})
+      expect(ComplianceReport.format(report)).toContain("of which corrections 5, withdrawals 2")
     }))
 })

@@ -77,7 +77,7 @@ layer(TestLive, { timeout: 120_000 })("DeadlineWatch", (it) => {
       expect(yield* scanFor(refs)).toEqual([])
 
       const report = yield* ComplianceReport.forDay("2026-11-23", { region })
-      expect(report).toMatchObject({ due: 2, deliveredOnTime: 0, deliveredLate: 0, dead: 1, queued: 1, cancelled: 0, missed: 2 })
+      expect(report).toMatchObject({ due: 2, deliveredOnTime: 0, deliveredLate: 0, dead: 1, queued: 1, cancelled: 0, superseded: 0, corrections: 0, withdrawals: 0, missed: 2 })
     }))
 
   it.effect("a notification delivered on time raises nothing and counts on time; one delivered late counts late and missed", () =>
