@@ -1,7 +1,7 @@
 /**
  * `encompass outbox` as an operator uses it on a region whose relay is down: the ingested feed's
- * notifications wait for their next attempt, and the operator lists, inspects, cancels and
- * re-queues them. Runs against DATABASE_URL when set, else the embedded store.
+ * notifications wait for their next attempt, and the operator lists, inspects, cancels,
+ * re-queues and withdraws them. Runs against DATABASE_URL when set, else the embedded store.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type DownRelayRegion, downRelayRegion } from "./Run.js"
@@ -34,7 +34,7 @@ describe("encompass outbox", () => {
     expect(listed.stdout).toMatch(/queued\s+notification\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+setting:\d+\s+secure-email delivery failed/)
     // Never the content: no child's name from the feed.
     expect(listed.stdout).not.toMatch(/Given|Family|child_given_name/i)
-    const [first, second] = queued.map((q) => q.reference)
+    const [first, second, third] = queued.map((q) => q.reference)
 
     const shown = await outbox("show", first ?? "")
     expect(shown.code).toBe(0)
@@ -55,5 +55,14 @@ describe("encompass outbox", () => {
     expect(retried.stderr).toBe("")
     expect(retried.code).toBe(0)
     expect(retried.stdout).toContain(`Notification ${second} is queued and due now`)
+
+    // Attempted once, so it may have arrived: withdrawing it queues a withdrawal to its school.
+    const withdrawn = await outbox("withdraw", third ?? "", "--note", "wrong occurrence", "--operator", "ops.tester")
+    expect(withdrawn.stderr).toBe("")
+    expect(withdrawn.code).toBe(0)
+    const notice = /^Withdrawal (EG-[0-9A-F-]+) of (EG-[0-9A-F-]+) is queued for setting:\d+/.exec(withdrawn.stdout)
+    expect(notice?.[2]).toBe(third)
+    const after = await outbox("show", notice?.[1] ?? "")
+    expect(after.stdout).toContain(`withdrawal    of ${third}`)
   }, 240_000)
 })
