@@ -198,6 +198,29 @@ describe.skipIf(!runSshTests)(titled("SftpDrop against OpenSSH sshd"), () => {
         expect(listing(folder)).toEqual(["done", "done/feed.csv"])
       }))
 
+    it.effect("a poll cut short after reading a file never leaves an uncaught error behind (it would stop the gateway)", () =>
+      Effect.gen(function*() {
+        const { folder, memory, drop } = yield* setup("cut-short")
+        fs.writeFileSync(path.join(folder, "feed.csv"), feedBytes(2000))
+        // Reads the whole file, then fails: the poll's connection is destroyed while the SFTP
+        // handle may still be closing, and that late "No response from server" must be absorbed.
+        const failing: FeedInbox.FeedInbox = {
+          receive: (feed) =>
+            Stream.runDrain(feed.content).pipe(
+              Effect.zipRight(new SqlError.SqlError({ module: "Test", method: "receive", reason: "Connection", detail: "store gone" }))
+            )
+        }
+        const uncaught: Array<unknown> = []
+        const record = (error: unknown) => void uncaught.push(error)
+        process.on("uncaughtException", record)
+        yield* drop.pollOnce.pipe(Effect.provideService(FeedInbox.FeedInbox, memory.inbox), Effect.ignore)
+        yield* settle
+        for (let i = 0; i < 15; i++) yield* Effect.flip(drop.pollOnce.pipe(Effect.provideService(FeedInbox.FeedInbox, failing)))
+        yield* Effect.sleep("500 millis")
+        process.off("uncaughtException", record)
+        expect(uncaught.map(String)).toEqual([])
+      }))
+
     it.effect("the same bytes dropped again are a repeat, moved beside the first under a tagged name", () =>
       Effect.gen(function*() {
         const { folder, memory, poll } = yield* setup("again")

@@ -161,7 +161,18 @@ export const open = (config: SftpDropConfig, privateKey: Buffer): Effect.Effect<
       rename: (from, to) => Effect.asVoid(call("move", `rename ${from} to ${to}`, () => client.rename(from, to))),
       read: (path) =>
         Stream.unwrap(
-          Effect.try({ try: () => client.createReadStream(path), catch: readProblem }).pipe(
+          Effect.try({
+            try: () => {
+              const readable = client.createReadStream(path)
+              // Once the file is read the stream closes its handle in the background; if the poll's
+              // connection is destroyed first, ssh2 fails that close ("No response from server") with
+              // nobody listening any more — an uncaught exception that would stop the gateway. The
+              // read itself reports its errors through the listener `fromReadable` adds.
+              readable.on("error", () => undefined)
+              return readable
+            },
+            catch: readProblem
+          }).pipe(
             Effect.map((readable) => NodeStream.fromReadable<ReadProblem>(() => readable, readProblem))
           )
         ).pipe(
