@@ -21,12 +21,13 @@
  * scope closes (shutdown) the alerts not yet sent go at once: `encompass report deadlines`, a
  * short-lived process, sends its scan's alerts as one email before it exits.
  */
+import { SmtpRelay } from "@encompass/channel-secure-email"
 import { Alerts } from "@encompass/pipeline"
-import { Data, Duration, Effect, Fiber, Layer, Queue, Redacted, Ref } from "effect"
+import { Data, Duration, Effect, Fiber, Layer, Queue, Ref } from "effect"
 import type { Scope } from "effect"
 import * as path from "node:path"
 import { createTransport } from "nodemailer"
-import type { NodemailerError, SMTPTransportOptions } from "nodemailer"
+import type { NodemailerError } from "nodemailer"
 import * as EmailConfig from "./EmailConfig.js"
 import type { RegionConfig } from "./RegionConfig.js"
 
@@ -159,22 +160,10 @@ export const message = (alerts: ReadonlyArray<Alerts.Alert>, context: { readonly
   return { subject, text }
 }
 
-const EMAIL = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+/g
-
-/** A server's reply may quote an address, or echo a credential: neither reaches the log. */
-const redact = (text: string, secrets: ReadonlyArray<string>): string =>
-  secrets
-    .filter((secret) => secret.length > 0)
-    .reduce((acc, secret) => acc.split(secret).join("[redacted]"), text)
-    .replace(EMAIL, "[address]")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, 300)
-
 const toError = (cause: unknown, secrets: ReadonlyArray<string>): AlertEmailError => {
   if (!(cause instanceof Error)) return new AlertEmailError({ reason: "Transport", detail: "unexpected failure from the SMTP client" })
   const { code, responseCode, response } = cause as NodemailerError
-  const detail = redact(`${code ?? "error"}: ${response ?? cause.message}`, secrets)
+  const detail = SmtpRelay.redact(`${code ?? "error"}: ${response ?? cause.message}`, secrets)
   switch (code) {
     case "ETIMEDOUT":
       return new AlertEmailError({ reason: "Timeout", detail })
@@ -187,27 +176,6 @@ const toError = (cause: unknown, secrets: ReadonlyArray<string>): AlertEmailErro
   }
   return new AlertEmailError({ reason: responseCode !== undefined && responseCode >= 500 ? "Rejected" : "Transport", detail })
 }
-
-/** TLS is never optional: STARTTLS is required unless `secure` (implicit TLS) is set. */
-const transportOptions = (relay: EmailConfig.RelaySettings): SMTPTransportOptions => ({
-  host: relay.host,
-  port: relay.port,
-  secure: relay.secure,
-  requireTLS: true,
-  tls: {
-    minVersion: "TLSv1.2",
-    rejectUnauthorized: relay.rejectUnauthorized,
-    ...(relay.ca === undefined ? {} : { ca: relay.ca })
-  },
-  ...(relay.auth === undefined ? {} : { auth: { user: relay.auth.user, pass: Redacted.value(relay.auth.pass) } }),
-  connectionTimeout: relay.connectionTimeoutMs,
-  greetingTimeout: relay.greetingTimeoutMs,
-  socketTimeout: relay.socketTimeoutMs,
-  logger: false,
-  debug: false,
-  disableFileAccess: true,
-  disableUrlAccess: true
-})
 
 const counts = (batch: ReadonlyArray<Alerts.Alert>) => ({
   alerts: batch.length,
@@ -222,10 +190,10 @@ export const make = (options: Options): Effect.Effect<Alerts.Alerts["Type"], nev
     const wait = Duration.decode(options.wait)
     const interval = Duration.decode(options.interval)
     const timeout = Duration.decode(options.timeout)
-    const secrets = options.relay.auth === undefined ? [] : [Redacted.value(options.relay.auth.pass)]
+    const secrets = SmtpRelay.secretsOf(options.relay)
     const context = { region: options.region, configFile: options.configFile }
     const transporter = yield* Effect.acquireRelease(
-      Effect.sync(() => createTransport(transportOptions(options.relay))),
+      Effect.sync(() => createTransport(SmtpRelay.connectionOptions(options.relay))),
       (transporter) => Effect.sync(() => transporter.close())
     )
     const pending = yield* Ref.make<ReadonlyArray<Alerts.Alert>>([])

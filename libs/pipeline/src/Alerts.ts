@@ -8,27 +8,26 @@
 import { Context, Effect, Layer } from "effect"
 import type { DeadReason } from "./Outbox.js"
 
-/** Undelivered (`queued` or `dead`) with its deadline within the at-risk lead, or already past it. */
-export interface DeadlineAlert {
-  readonly kind: "at-risk" | "missed"
+/** What every alert says: ids, the recipient's key, channel, deadline and attempts. */
+interface AlertFields {
   readonly reference: string
   /** The recipient's key, e.g. `setting:123456` (a setting's URN, not a person). */
   readonly recipient: string
   readonly channel: string
   readonly deadline: Date
-  readonly state: "queued" | "dead"
   readonly attempts: number
 }
 
+/** Undelivered (`queued` or `dead`) with its deadline within the at-risk lead, or already past it. */
+export interface DeadlineAlert extends AlertFields {
+  readonly kind: "at-risk" | "missed"
+  readonly state: "queued" | "dead"
+}
+
 /** Delivery given up: nothing will try the notification again until an operator retries it. */
-export interface DeadLetterAlert {
+export interface DeadLetterAlert extends AlertFields {
   readonly kind: "dead-letter"
-  readonly reference: string
-  readonly recipient: string
-  readonly channel: string
-  readonly deadline: Date
   readonly state: "dead"
-  readonly attempts: number
   readonly reason: DeadReason
 }
 

@@ -190,12 +190,13 @@ export const withdraw = (
       const held = decoded.right
       const deadline = yield* noticeDeadline(held.deadline, agreement, calendar)
       const notice = Correction.withdraw(held, { reference: randomReference(), version: held.version, reason: "sent-in-error", deadline })
-      const queued = yield* enqueue(row.source, notice, row.id)
-      const [existing] = yield* sql.query<{ reference: string }>`SELECT reference FROM notification WHERE key = ${notice.key}`
-      if (queued) {
+      if (yield* enqueue(row.source, notice, row.id)) {
         yield* audit.append({ stage: "withdrawn", subject: `notification:${reference}`, detail: { ...detail, withdrawal: notice.reference } })
         yield* sql.query`SELECT pg_notify(${FeedInbox.wakeChannels.outbox}, '')`
+        return { _tag: "WithdrawalQueued", reference, withdrawal: notice.reference, recipient: row.recipient } as const
       }
-      return { _tag: "WithdrawalQueued", reference, withdrawal: existing?.reference ?? notice.reference, recipient: row.recipient } as const
+      // Withdrawn before: the withdrawal already queued (or sent) is the answer.
+      const [earlier] = yield* sql.query<{ reference: string }>`SELECT reference FROM notification WHERE key = ${notice.key}`
+      return { _tag: "WithdrawalQueued", reference, withdrawal: earlier?.reference ?? notice.reference, recipient: row.recipient } as const
     }))
   })

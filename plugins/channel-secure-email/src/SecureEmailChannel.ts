@@ -14,6 +14,7 @@ import { encryptPayload } from "./internal/encrypt.js"
 import * as Message from "./internal/message.js"
 import { poolOptions, toDeliveryError, toPartialRefusal } from "./internal/transport.js"
 import { SecureEmailConfig } from "./SecureEmailConfig.js"
+import * as SmtpRelay from "./SmtpRelay.js"
 
 export const id: Ids.ChannelId = Ids.ChannelId.make("secure-email")
 
@@ -48,7 +49,7 @@ export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.Cha
     // The iterated S2K hashes a fresh 16 MiB buffer synchronously on the event loop (~13 ms):
     // running several at once only multiplies memory, so encryptions take turns.
     const encryption = yield* Effect.makeSemaphore(1)
-    const secrets = config.auth === undefined ? [] : [Redacted.value(config.auth.pass)]
+    const secrets = SmtpRelay.secretsOf(config)
 
     const passwordFor = (recipient: Recipient.Recipient): Effect.Effect<Redacted.Redacted<string>, ChannelPlugin.DeliveryError> => {
       // A council front door has no configured password yet: refused, never sent with the EHE team's.

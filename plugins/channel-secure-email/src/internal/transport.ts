@@ -1,44 +1,16 @@
 import { ChannelPlugin } from "@encompass/plugin-sdk"
-import { Redacted } from "effect"
 import type { NodemailerError, SMTPPoolOptions } from "nodemailer"
 import type { SecureEmailConfig } from "../SecureEmailConfig.js"
+import { connectionOptions, redact } from "../SmtpRelay.js"
 
-/** Pooled SMTP options. TLS is never optional and nodemailer never logs or touches the filesystem. */
+/** Pooled SMTP options on the shared connection rules (`SmtpRelay`). */
 export const poolOptions = (config: SecureEmailConfig): SMTPPoolOptions & { pool: true } => ({
+  ...connectionOptions(config),
   pool: true,
   maxConnections: config.maxConnections,
   // One deliver is one attempt: the core owns retries, so the pool must not requeue on its own.
-  maxRequeues: 0,
-  host: config.host,
-  port: config.port,
-  secure: config.secure,
-  requireTLS: true,
-  tls: {
-    minVersion: "TLSv1.2",
-    rejectUnauthorized: config.rejectUnauthorized,
-    ...(config.ca === undefined ? {} : { ca: config.ca })
-  },
-  ...(config.auth === undefined ? {} : { auth: { user: config.auth.user, pass: Redacted.value(config.auth.pass) } }),
-  connectionTimeout: config.connectionTimeoutMs,
-  greetingTimeout: config.greetingTimeoutMs,
-  socketTimeout: config.socketTimeoutMs,
-  logger: false,
-  debug: false,
-  disableFileAccess: true,
-  disableUrlAccess: true
+  maxRequeues: 0
 })
-
-const EMAIL = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+/g
-
-/** Server text may quote addresses (`550 <dsl@school.example> unknown`); secrets are removed in case a server echoes one. */
-export const redact = (text: string, secrets: ReadonlyArray<string>): string =>
-  secrets
-    .filter((secret) => secret.length > 0)
-    .reduce((acc, secret) => acc.split(secret).join("[redacted]"), text)
-    .replace(EMAIL, "[address]")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, 300)
 
 const isNodemailerError = (u: unknown): u is NodemailerError => u instanceof Error
 
