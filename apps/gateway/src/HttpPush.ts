@@ -5,7 +5,7 @@
  * compared by sha256 in constant time; a token is valid only for the sources it is listed for.
  */
 import { HttpApiBuilder, HttpServer, HttpServerRequest } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpServer, NodeHttpServerRequest, NodeStream } from "@effect/platform-node"
 import { Ids } from "@encompass/domain"
 import { ActiveSources, FeedInbox } from "@encompass/pipeline"
 import { RawFeed } from "@encompass/plugin-sdk"
@@ -13,6 +13,7 @@ import { Sql } from "@encompass/store"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
+import type { IncomingMessage } from "node:http"
 import {
   Authorization,
   BadFeed,
@@ -51,6 +52,22 @@ const feedName = (name: string | undefined, source: string) => {
   return clean === "" ? `${source}-push` : clean
 }
 
+/**
+ * Once a push is refused, the rest of its body is read and thrown away, up to `bound` more bytes.
+ * A client still sending must be able to read the answer: a socket closed (or a body stream
+ * destroyed) under incoming data is reset, and the reset takes the unread 413 with it. Past the
+ * bound the connection is cut.
+ */
+const discardRest = (incoming: IncomingMessage, bound: number) =>
+  Effect.sync(() => {
+    let discarded = 0
+    incoming.on("data", (chunk: Buffer) => {
+      discarded += chunk.byteLength
+      if (discarded > bound) incoming.socket.destroy()
+    })
+    incoming.resume()
+  })
+
 const feedsLayer = (config: HttpConfig) =>
   HttpApiBuilder.group(GatewayApi, "feeds", (handlers) =>
     handlers.handle("push", ({ path, urlParams }) =>
@@ -63,13 +80,19 @@ const feedsLayer = (config: HttpConfig) =>
           return yield* new Forbidden({ message: `this token may not push feeds for ${path.source}` })
         }
         if (!sources.has(path.source)) return yield* new UnknownSource({ message: `no source ${path.source} is enabled in this region` })
+        const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+        const refused = discardRest(incoming, config.maxFeedBytes)
         const tooLarge = new PayloadTooLarge({ message: `a feed may be at most ${config.maxFeedBytes} bytes`, maxBytes: config.maxFeedBytes })
-        if (Number(request.headers["content-length"] ?? 0) > config.maxFeedBytes) return yield* tooLarge
+        if (Number(request.headers["content-length"] ?? 0) > config.maxFeedBytes) return yield* Effect.zipRight(refused, tooLarge)
 
         let bytes = 0
         let overLimit = false
-        const content = request.stream.pipe(
-          Stream.mapError(() => new RawFeed.FeedReadError({ reason: "the request body could not be read" })),
+        // Read from Node's request itself, not `request.stream`, which destroys it when the stream
+        // stops early: a chunked body over the limit then reset the connection instead of a 413.
+        const body = NodeStream.fromReadable(() => incoming, () => new RawFeed.FeedReadError({ reason: "the request body could not be read" }), {
+          closeOnDone: false
+        })
+        const content = body.pipe(
           Stream.mapEffect((chunk) => {
             bytes += chunk.byteLength
             if (bytes <= config.maxFeedBytes) return Effect.succeed(chunk)
@@ -78,6 +101,7 @@ const feedsLayer = (config: HttpConfig) =>
           })
         )
         const received = yield* inbox.receive({ source: Ids.SourceId.make(path.source), name: feedName(urlParams.name, path.source), content }, "http").pipe(
+          Effect.tapError(() => refused),
           Effect.catchTags({
             FeedReadError: (e) => (overLimit ? Effect.fail(tooLarge) : Effect.fail(new BadFeed({ message: e.reason }))),
             SqlError: (e) =>

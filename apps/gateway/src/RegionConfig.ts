@@ -52,7 +52,7 @@ export class HttpConfig extends Schema.Class<HttpConfig>("HttpConfig")({
     description: "Port of the HTTP API (health and feed push); 0 picks a free port"
   }),
   maxFeedBytes: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 100 * 1024 * 1024 }).annotations({
-    description: "Largest feed a push may carry, in bytes; a larger body is refused with 413"
+    description: "Largest feed a push may carry, in bytes (default 104857600, 100 MiB): a body of exactly this many bytes is accepted, one byte more is refused with 413, whether sent with Content-Length or chunked"
   }),
   tokens: Schema.optionalWith(Schema.Array(HttpTokenConfig), { default: () => [] }).annotations({
     description: "Bearer tokens allowed to push feeds, one or more per source"
