@@ -7,7 +7,7 @@ import { AuditLog } from "@encompass/audit"
 import { FeedInbox } from "@encompass/pipeline"
 import { Sql, SqlError } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Redacted, Schema, Scope, Stream } from "effect"
+import { Chunk, Clock, Deferred, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Redacted, Ref, Schema, Scope, Stream, TestClock } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -15,6 +15,7 @@ import * as path from "node:path"
 import { createTransport } from "nodemailer"
 import type { NodemailerError, SendMailOptions, SMTPTransportOptions } from "nodemailer"
 import { feedName } from "../src/intake/internal/smtpMessage.js"
+import * as Plaintext from "../src/intake/internal/smtpPlaintext.js"
 import * as SmtpInbox from "../src/intake/SmtpInbox.js"
 import { SmtpInboxConfig } from "../src/intake/SmtpInboxConfig.js"
 
@@ -97,6 +98,50 @@ const canConnect = (port: number) =>
     socket.once("error", () => resume(Effect.succeed(false)))
   })
 
+/**
+ * A raw SMTP client in clear, as a scanner or a misconfigured record system talks: after the
+ * greeting, each line is sent once the previous one is answered; the replies' codes, in order.
+ */
+const talk = (port: number, lines: ReadonlyArray<string>) =>
+  Effect.async<ReadonlyArray<number>, Error>((resume) => {
+    const socket = net.connect(port, "127.0.0.1")
+    const codes: Array<number> = []
+    const pending = [...lines, "QUIT"]
+    let greeted = false
+    let buffer = ""
+    socket.setEncoding("utf8")
+    socket.on("data", (text: string) => {
+      buffer += text
+      let end = buffer.indexOf("\r\n")
+      while (end >= 0) {
+        const line = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        end = buffer.indexOf("\r\n")
+        // The last line of a reply has a space after its code; the greeting is not counted.
+        if (!/^\d{3} /.test(line)) continue
+        if (greeted) codes.push(Number(line.slice(0, 3)))
+        greeted = true
+        const next = pending.shift()
+        if (next !== undefined) socket.write(`${next}\r\n`)
+      }
+    })
+    socket.on("error", (e) => resume(Effect.fail(e)))
+    socket.on("close", () => resume(Effect.succeed(codes.slice(0, lines.length))))
+  })
+
+/** Every log line written while `effect` runs, as text: message and annotations. */
+const logged = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const lines = yield* Ref.make<ReadonlyArray<string>>([])
+    const capture = Logger.make(({ annotations, message }) =>
+      Effect.runSync(Ref.update(lines, (l) => [...l, JSON.stringify({ message, annotations: Object.fromEntries(annotations) })]))
+    )
+    const result = yield* Effect.provide(effect, Logger.replace(Logger.defaultLogger, capture))
+    return [result, yield* Ref.get(lines)] as const
+  })
+
+const plainAuth = Buffer.from(`\u0000${username}\u0000${password}`).toString("base64")
+
 layer(TestLive, { timeout: 120_000 })("SmtpInbox", (it) => {
   it.effect("an allow-listed sender's CSV attachment, over STARTTLS and AUTH, becomes a feed with its exact bytes", () =>
     withInbox((port) =>
@@ -132,19 +177,94 @@ layer(TestLive, { timeout: 120_000 })("SmtpInbox", (it) => {
       expect(JSON.stringify(events[0]).toLowerCase()).not.toContain("someone.else")
     }).pipe(Effect.provide(FeedInbox.layerMemory)))
 
-  it.effect("AUTH before STARTTLS is refused (538) and nothing is received", () =>
+  it.effect("AUTH before STARTTLS is refused (538), audited with the peer's address and nothing of the credentials", () =>
     Effect.gen(function*() {
-      const error = yield* withInbox((port) => Effect.flip(send(port, mail(), { ignoreTLS: true, requireTLS: false })))
+      const before = (yield* smtpEvents).length
+      const [error, lines] = yield* logged(withInbox((port) => Effect.flip(send(port, mail(), { ignoreTLS: true, requireTLS: false }))))
       expect(error.responseCode).toBe(538)
+      expect(yield* feeds).toEqual([])
+      const events = (yield* smtpEvents).slice(before)
+      expect(events.map((e) => [e.stage, e.detail])).toEqual([
+        ["refused", { transport: "smtp", remoteAddress: "127.0.0.1", reason: "before-starttls", command: "AUTH", reply: 538 }]
+      ])
+      expect(events[0]?.subject).toMatch(/^smtp:/)
+      expect(lines.some((l) => l.includes("refused before STARTTLS"))).toBe(true)
+      for (const text of [JSON.stringify(events), ...lines]) {
+        for (const secret of [password, plainAuth, Buffer.from(username).toString("base64"), Buffer.from(password).toString("base64")]) {
+          expect(text).not.toContain(secret)
+        }
+      }
+    }).pipe(Effect.provide(FeedInbox.layerMemory)))
+
+  it.effect("AUTH, MAIL, RCPT and DATA in clear are each refused and audited by command, without their arguments", () =>
+    Effect.gen(function*() {
+      const before = (yield* smtpEvents).length
+      const [codes, lines] = yield* logged(withInbox((port) =>
+        talk(port, ["EHLO scanner.example", `AUTH PLAIN ${plainAuth}`, `MAIL FROM:<${sender}>`, "RCPT TO:<dsl@school.example>", "DATA"])
+      ))
+      expect(codes).toEqual([250, 538, 530, 530, 530])
+      const events = (yield* smtpEvents).slice(before)
+      expect(events.map((e) => [e.detail["reason"], e.detail["command"], e.detail["reply"], e.detail["remoteAddress"]])).toEqual([
+        ["before-starttls", "AUTH", 538, "127.0.0.1"],
+        ["before-starttls", "MAIL", 530, "127.0.0.1"],
+        ["before-starttls", "RCPT", 530, "127.0.0.1"],
+        ["before-starttls", "DATA", 530, "127.0.0.1"]
+      ])
+      for (const text of [JSON.stringify(events), ...lines]) {
+        for (const secret of [plainAuth, password, sender.toLowerCase(), "dsl@school.example"]) expect(text.toLowerCase()).not.toContain(secret.toLowerCase())
+      }
       expect(yield* feeds).toEqual([])
     }).pipe(Effect.provide(FeedInbox.layerMemory)))
 
-  it.effect("MAIL FROM without AUTH is refused (530)", () =>
+  it.effect("MAIL FROM over STARTTLS without AUTH is refused (530), and is no refusal in clear", () =>
     Effect.gen(function*() {
+      const before = (yield* smtpEvents).length
       const error = yield* withInbox((port) => Effect.flip(send(port, mail(), { auth: undefined })))
       expect(error.responseCode).toBe(530)
+      expect((yield* smtpEvents).slice(before)).toEqual([])
       expect(yield* feeds).toEqual([])
     }).pipe(Effect.provide(FeedInbox.layerMemory)))
+
+  it.effect("a flood of 200 connections trying AUTH in clear is audited 10 times, then once with the 190 it suppressed", () =>
+    Effect.gen(function*() {
+      const before = (yield* smtpEvents).length
+      const codes = yield* withInbox((port) =>
+        Effect.forEach(Array.from({ length: 200 }), () => talk(port, ["EHLO scanner.example", `AUTH PLAIN ${plainAuth}`]), { concurrency: 5 })
+      )
+      expect(codes.every((c) => c[1] === 538)).toBe(true)
+      // Closing the inbox summarises the window still open.
+      const events = (yield* smtpEvents).slice(before)
+      expect(events.map((e) => e.detail["reason"])).toEqual([...Array.from({ length: 10 }, () => "before-starttls"), "before-starttls-suppressed"])
+      expect(events[10]?.subject).toBe("smtp:peer:127.0.0.1")
+      expect(events[10]?.detail).toMatchObject({ transport: "smtp", remoteAddress: "127.0.0.1", suppressed: 190 })
+    }).pipe(Effect.provide(FeedInbox.layerMemory)))
+
+  it.effect("refusals in clear are audited at most perPeer times per peer in each window; the count over it is audited when the window is over", () =>
+    Effect.gen(function*() {
+      const before = (yield* smtpEvents).length
+      const audit = yield* AuditLog.AuditLog
+      const refusal = (remoteAddress: string, n: number): Plaintext.Refusal => ({ session: `s${n}`, remoteAddress, command: "AUTH", reply: 538 })
+      const reasons = Effect.map(smtpEvents, (events) => events.slice(before).map((e) => [e.detail["remoteAddress"], e.detail["reason"], e.detail["suppressed"] ?? null]))
+      const start = new Date(yield* Clock.currentTimeMillis).toISOString()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const auditor = yield* Plaintext.make(audit, { perPeer: 3, windowMs: 60_000 })
+        yield* Effect.forEach(Array.from({ length: 50 }), (_, n) => auditor.refused(refusal("192.0.2.7", n)), { discard: true })
+        yield* auditor.refused(refusal("198.51.100.9", 0))
+        expect(yield* reasons).toEqual([
+          ...Array.from({ length: 3 }, () => ["192.0.2.7", "before-starttls", null]),
+          ["198.51.100.9", "before-starttls", null]
+        ])
+        yield* TestClock.adjust(Duration.minutes(1))
+        const summarised = [["192.0.2.7", "before-starttls-suppressed", 47]]
+        yield* reasons.pipe(Effect.repeat({ until: (r) => r.length === 5 }))
+        expect((yield* reasons).slice(4)).toEqual(summarised)
+        expect((yield* smtpEvents).slice(before)[4]?.detail).toMatchObject({ since: start, until: new Date(Date.parse(start) + 60_000).toISOString() })
+        // A new window: audited again, one by one.
+        yield* auditor.refused(refusal("192.0.2.7", 50))
+        expect((yield* reasons).slice(5)).toEqual([["192.0.2.7", "before-starttls", null]])
+      }))
+      expect((yield* reasons).length).toBe(6)
+    }))
 
   it.effect("a wrong password gets 535 and is audited, without the password", () =>
     Effect.gen(function*() {

@@ -4,6 +4,8 @@
  * after AUTH, only from an envelope sender the allow-list gives that account. The answer is 250
  * once every attachment is stored, 451 if storing fails (the sender's MTA retries; the inbox
  * recognises what it already has), and 5xx with an audit event when the message is refused.
+ * AUTH, MAIL, RCPT or DATA before STARTTLS is refused by smtp-server itself, and audited at a
+ * bounded rate per peer address (`internal/smtpPlaintext`).
  */
 import { AuditLog } from "@encompass/audit"
 import { FeedInbox } from "@encompass/pipeline"
@@ -13,6 +15,7 @@ import * as fs from "node:fs/promises"
 import type { AddressInfo } from "node:net"
 import { SMTPServer } from "smtp-server"
 import * as Password from "./internal/smtpPassword.js"
+import * as Plaintext from "./internal/smtpPlaintext.js"
 import * as Session from "./internal/smtpSession.js"
 import type { SmtpInboxConfig } from "./SmtpInboxConfig.js"
 import { SmtpInboxError } from "./SmtpInboxError.js"
@@ -39,7 +42,10 @@ const toServerError = (reply: Session.Reply): Error => Object.assign(new Error(r
 export const make = (config: SmtpInboxConfig): Effect.Effect<Listening, SmtpInboxError, Scope.Scope | FeedInbox.FeedInbox | AuditLog.AuditLog> =>
   Effect.gen(function*() {
     const [cert, key] = yield* Effect.all([readPem(config.certFile, "certificate"), readPem(config.keyFile, "key")])
-    const session = Session.make({ config, inbox: yield* FeedInbox.FeedInbox, audit: yield* AuditLog.AuditLog })
+    const audit = yield* AuditLog.AuditLog
+    const session = Session.make({ config, inbox: yield* FeedInbox.FeedInbox, audit })
+    // Made before the server, so its last summaries are written once the server is closed.
+    const plaintext = yield* Plaintext.make(audit, { perPeer: config.plaintextAuditPerPeer, windowMs: config.plaintextAuditWindowMs })
     // Made before the server, so it is released after it: a handler still running once the
     // server's grace period is over is interrupted, and its client told 421.
     const run = yield* FiberSet.makeRuntime()
@@ -74,8 +80,9 @@ export const make = (config: SmtpInboxConfig): Effect.Effect<Listening, SmtpInbo
           maxClients: config.maxConnections,
           socketTimeout: config.socketTimeoutMs,
           closeTimeout: config.closeTimeoutMs,
-          // Its own log lines name user names and addresses; ours do not.
-          logger: false,
+          // Its own log lines name user names and addresses, so none are kept: its logger only
+          // reports the commands it refuses before STARTTLS.
+          ...Plaintext.watch(plaintext.report),
           disableReverseLookup: true,
           onAuth: (auth, s, done) => answer(Session.authTemporary, session.authenticate(auth, s), done),
           onMailFrom: (address, s, done) => answer(Session.temporary, session.mailFrom(address, s), done),

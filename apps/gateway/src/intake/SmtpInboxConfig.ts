@@ -99,6 +99,13 @@ const fields = {
   }),
   closeTimeoutMs: Schema.optionalWith(Positive, { default: () => 30_000 }).annotations({
     description: "On shutdown, milliseconds open connections get to finish before they are told 421 and closed"
+  }),
+  plaintextAuditPerPeer: Schema.optionalWith(Positive, { default: () => 10 }).annotations({
+    description:
+      "AUTH, MAIL, RCPT or DATA before STARTTLS is refused (538, 530) and audited with the peer's address and the command, never its argument: at most this many events per peer address in each plaintextAuditWindowMs. Further ones are counted and the count audited as one event when the window is over, so a scanner cannot flood the audit log"
+  }),
+  plaintextAuditWindowMs: Schema.optionalWith(Positive, { default: () => 600_000 }).annotations({
+    description: "Milliseconds of the window in which plaintextAuditPerPeer refusals before STARTTLS from one peer address are audited one by one"
   })
 }
 
