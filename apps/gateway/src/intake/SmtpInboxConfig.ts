@@ -86,7 +86,7 @@ const fields = {
     description: "Per source id, the attachment types it accepts; a message with any other attachment is refused (550). A source not listed accepts any type"
   }),
   maxMessageBytes: Schema.optionalWith(Positive, { default: () => 25 * 1024 * 1024 }).annotations({
-    description: "Largest message accepted, in bytes as sent (attachments are base64, a third larger than the file); larger ones are refused (552)"
+    description: "Largest message accepted, in bytes as sent (default 26214400, 25 MiB; attachments are base64, a third larger than the file); a message of more bytes is refused (552)"
   }),
   maxAttachments: Schema.optionalWith(Positive, { default: () => 10 }).annotations({
     description: "Most attachments in one message; a message with more is refused (550)"
