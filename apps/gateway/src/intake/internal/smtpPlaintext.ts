@@ -86,6 +86,8 @@ export const make = (audit: AuditLog.AuditLog, limits: Limits): Effect.Effect<Au
     const peers = yield* Ref.make<Peers>(HashMap.empty())
     const writes = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(writes)()
+    // One at a time, so the audit log has them in the order they happened, a summary included.
+    const inOrder = (yield* Effect.makeSemaphore(1)).withPermits(1)
 
     // The reply has already been sent: an audit that fails can only be logged.
     const append = (subject: string, detail: AuditEvent.Detail, what: string) =>
@@ -107,7 +109,7 @@ export const make = (audit: AuditLog.AuditLog, limits: Limits): Effect.Effect<Au
         ), { discard: true })
 
     const refused = (refusal: Refusal) =>
-      Effect.gen(function*() {
+      inOrder(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const { audit: audited, closed } = yield* Ref.modify(peers, (p) => decide(p, refusal, now, limits))
         yield* writeSummaries(closed)
@@ -118,10 +120,10 @@ export const make = (audit: AuditLog.AuditLog, limits: Limits): Effect.Effect<Au
           command: refusal.command,
           reply: refusal.reply
         }, "refused before STARTTLS").pipe(Effect.annotateLogs({ session: refusal.session, command: refusal.command, reply: refusal.reply }))
-      })
+      }))
 
     const closeOver = (all: boolean) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.modify(peers, (p) => closeWindows(p, now, limits, all))).pipe(Effect.flatMap(writeSummaries))
+      inOrder(Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.modify(peers, (p) => closeWindows(p, now, limits, all))).pipe(Effect.flatMap(writeSummaries)))
 
     yield* Effect.forkScoped(Effect.repeat(closeOver(false), Schedule.spaced(limits.windowMs)).pipe(Effect.delay(limits.windowMs)))
     yield* Effect.addFinalizer(() => Effect.zipRight(FiberSet.awaitEmpty(writes), closeOver(true)))
