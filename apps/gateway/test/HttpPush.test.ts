@@ -6,10 +6,10 @@
 import { AuditLog } from "@encompass/audit"
 import { ActiveSources, FeedInbox } from "@encompass/pipeline"
 import { JsonSource } from "@encompass/source-json"
-import { Sql, Vault } from "@encompass/store"
+import { Sql, SqlError, Vault } from "@encompass/store"
 import { HttpServer } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
 import * as http from "node:http"
 import * as HttpPush from "../src/HttpPush.js"
@@ -134,6 +134,21 @@ layer(StoreLive, { timeout: 120_000 })("HttpPush", (it) => {
         expect([framing, over.status, JSON.parse(over.body)]).toEqual([framing, 413, tooLarge])
         expect(yield* feedCount).toBe(count + 1)
       }
+    }))
+
+  it.scoped("a store that fails part-way through a chunked body is answered 503, not a connection reset", () =>
+    Effect.gen(function*() {
+      // Takes the first piece of the body, then the database goes away.
+      const failing: FeedInbox.FeedInbox = {
+        receive: (feed) =>
+          Stream.runHead(feed.content).pipe(
+            Effect.zipRight(new SqlError.SqlError({ module: "Sql", method: "query", reason: "Connection", detail: "connection refused" }))
+          )
+      }
+      const port = yield* Effect.provideService(listening, FeedInbox.FeedInbox, failing)
+      const answer = yield* post(port, limit, "chunked")
+      expect(answer).toMatchObject({ status: 503, error: null, sent: true })
+      expect(JSON.parse(answer.body)).toMatchObject({ _tag: "Unavailable" })
     }))
 
   it.scoped("a body that goes on far past the limit is not read to its end: the connection is cut", () =>
