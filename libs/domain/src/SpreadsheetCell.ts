@@ -20,10 +20,8 @@ export const startsFormula = (value: string): boolean => trigger.test(value)
 export const reason = "value begins with a spreadsheet formula character (= + - @, tab or carriage return)"
 
 /** Refuses a value a spreadsheet would run; the failure names the field, never the value. */
-export const noFormula = Schema.filter((value: string) => !startsFormula(value), {
-  message: () => reason,
-  jsonSchema: { not: { pattern } }
-})
+export const noFormula = <A extends string, I, R>(self: Schema.Schema<A, I, R>): Schema.filter<Schema.Schema<A, I, R>> =>
+  self.pipe(Schema.filter((value: A) => !startsFormula(value), { message: () => reason, jsonSchema: { not: { pattern } } }))
 
 /** A string a spreadsheet would not run. */
 export const Text = Schema.String.pipe(noFormula)

@@ -82,17 +82,22 @@ const parse = (text: string): Array<Array<string>> => {
   const rows: Array<Array<string>> = [[]]
   let cell = ""
   let quoted = false
+  const end = () => {
+    rows.at(-1)?.push(cell)
+    cell = ""
+  }
   for (let i = 0; i < text.length; i++) {
     const char = text[i]
-    if (quoted) {
-      if (char === "\"" && text[i + 1] === "\"") (cell += "\"", i++)
-      else if (char === "\"") quoted = false
-      else cell += char
-    } else if (char === "\"") quoted = true
-    else if (char === ",") (rows.at(-1)?.push(cell), (cell = ""))
-    else if (char === "\n") (rows.at(-1)?.push(cell), (cell = ""), rows.push([]))
-    else cell += char
+    if (quoted && char === "\"" && text[i + 1] === "\"") {
+      cell += "\""
+      i++
+    } else if (char === "\"") quoted = !quoted
+    else if (!quoted && char === ",") end()
+    else if (!quoted && char === "\n") {
+      end()
+      rows.push([])
+    } else cell += char
   }
-  rows.at(-1)?.push(cell)
+  end()
   return rows
 }
