@@ -169,7 +169,7 @@ export const check = (
     findings.push({
       rule: "counts-weekdays-only",
       path: ["deadline", "schoolDays"],
-      message: "deadlines count weekdays, not school days: an incident in the last days of a term or in a holiday falls due in the holiday; use school-calendar with a calendarRegion"
+      message: "deadlines count weekdays, not school days: an incident on the last day of a term or in half term would fall due in the holiday; use school-calendar with a calendarRegion"
     })
   }
   return {
