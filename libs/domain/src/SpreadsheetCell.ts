@@ -1,6 +1,6 @@
 /**
  * Spreadsheet formula injection (OWASP "CSV Injection"). A cell that begins with `=`, `+`, `-`
- * or `@` (or their full-width forms), with a tab or a carriage return, is run as a formula when
+ * or `@` (or their full-width forms), or with a tab or a carriage return, is run as a formula when
  * the file is opened in a spreadsheet: `=HYPERLINK(…)` leaks data, `@cmd|…` runs a program on the
  * DSL's machine. Some applications look past leading spaces and double quotes, so we do too.
  *
@@ -46,6 +46,7 @@ export const neutraliseText = (text: string): string => {
     if (atCellStart && !separators.has(char)) {
       atCellStart = false
       const opensQuote = char === "\""
+      // A window is enough: only leading spaces and quotes are looked past.
       if (startsFormula(text.slice(opensQuote ? i + 1 : i, i + 64))) {
         out += opensQuote ? "\"'" : "'"
         if (opensQuote) {
