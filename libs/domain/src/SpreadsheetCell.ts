@@ -13,6 +13,8 @@ import { Schema } from "effect"
 /** Tab or CR first, or one of the formula characters after any spaces and double quotes. */
 const pattern = String.raw`^(?:[\t\r]|[ \u00A0\u3000"]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])`
 const trigger = new RegExp(pattern)
+/** The same test at a given position of a longer text (`lastIndex`), without copying it. */
+const triggerAt = new RegExp(pattern.slice(1), "y")
 
 /** Whether a spreadsheet would read the value as a formula. */
 export const startsFormula = (value: string): boolean => trigger.test(value)
@@ -46,8 +48,8 @@ export const neutraliseText = (text: string): string => {
     if (atCellStart && !separators.has(char)) {
       atCellStart = false
       const opensQuote = char === "\""
-      // A window is enough: only leading spaces and quotes are looked past.
-      if (startsFormula(text.slice(opensQuote ? i + 1 : i, i + 64))) {
+      triggerAt.lastIndex = opensQuote ? i + 1 : i
+      if (triggerAt.test(text)) {
         out += opensQuote ? "\"'" : "'"
         if (opensQuote) {
           quoted = true

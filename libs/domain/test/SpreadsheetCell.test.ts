@@ -64,6 +64,7 @@ describe("SpreadsheetCell", () => {
       "43/1/26;Finn;\"'-1\"\t'=1+1\r",
       "43/1/26,Finn,Fakeley,\"5 Oak Close, Reading\""
     ].join("\n"))
+    expect(SpreadsheetCell.neutraliseText(`a,${" ".repeat(100)}=1+1`)).toBe(`a,'${" ".repeat(100)}=1+1`)
   })
 
   it.prop("neutralised CSV parses to the same cells, each neutralised, and neutralising twice changes nothing more", {
