@@ -6,6 +6,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
+import { SpreadsheetCell } from "@encompass/domain"
 import { Quarantine } from "@encompass/pipeline"
 import { Console, Effect, Redacted } from "effect"
 import * as fs from "node:fs/promises"
@@ -65,7 +66,8 @@ const show = Command.make(
         ...(entry.resolution === null ? [] : [`resolution  ${entry.resolution}`]),
         `record      ${entry.hasRecord ? (record ? "below" : "kept (add --record to print it)") : "none kept"}`
       ].join("\n"))
-      if (record && entry.hasRecord) yield* Console.log(Redacted.value(yield* Quarantine.record(id, operator)))
+      // Neutralised (OWASP CSV injection): an operator may save the record and open it in a spreadsheet.
+      if (record && entry.hasRecord) yield* Console.log(SpreadsheetCell.neutraliseText(Redacted.value(yield* Quarantine.record(id, operator))))
     }))
 ).pipe(Command.withDescription("show one quarantined record"))
 

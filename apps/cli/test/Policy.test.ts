@@ -21,6 +21,17 @@ describe.concurrent("encompass policy check", () => {
     expect(result.stdout).toMatch(/warning\s+line \d+, column \d+/)
   })
 
+  it("warns, with key, line and rule, where an agreement counts its deadline on weekdays rather than school days", async () => {
+    const weekdays = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "encompass-policy-")), "weekdays.yaml")
+    const shipped = fs.readFileSync(path.join(agreements, "tvp-schools.yaml"), "utf8")
+    fs.writeFileSync(weekdays, shipped.replace("  schoolDays: school-calendar\n  calendarRegion: thames-valley\n", "  schoolDays: weekdays\n"))
+    const result = await encompass(["policy", "check", weekdays])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/warning\s+line \d+, column \d+\s+deadline\.schoolDays \[counts-weekdays-only\]: deadlines count weekdays, not school days/)
+    const shippedResult = await encompass(["policy", "check", path.join(agreements, "tvp-schools.yaml")])
+    expect(shippedResult.stdout).not.toMatch(/counts-weekdays-only/)
+  })
+
   it("refuses an agreement that would loosen the statutory baseline, naming the rule, key and line", async () => {
     const loose = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "encompass-policy-")), "loose.yaml")
     fs.writeFileSync(loose, fs.readFileSync(path.join(agreements, "tvp-schools.yaml"), "utf8").replace("max: 17", "max: 19"))

@@ -21,7 +21,10 @@ export type LooseningRule =
   | "no-later-deadline"
   | "no-wider-cross-border"
 
-/** Rules whose breach is a warning: the agreement covers less than the statutory duty. */
+/**
+ * Rules whose breach is a warning: the agreement covers less than the statutory duty, is past its
+ * review, or counts its deadline on plain weekdays rather than the next school day.
+ */
 export type NarrowingRule =
   | "covers-fewer-presences"
   | "covers-fewer-ages"
@@ -29,6 +32,7 @@ export type NarrowingRule =
   | "requires-sign-up"
   | "covers-fewer-settings-across-borders"
   | "past-review"
+  | "counts-weekdays-only"
 
 export interface Finding<Rule extends string> {
   readonly rule: Rule
@@ -157,6 +161,16 @@ export const check = (
   const { today } = options
   if (today !== undefined && Option.isSome(until) && until.value < today) {
     findings.push({ rule: "past-review", path: ["term"], message: `the agreement was due for review on ${until.value}; decisions under it are needs-review until a review is recorded` })
+  }
+  // The duty and the scheme speak of the next school day (domain.md §1.3, requirement 8): weekdays
+  // put the deadline of a last-day-of-term or half-term incident in the holiday, a false miss.
+  // The baseline itself is national, with no calendar region: its weekdays are only the floor.
+  if (agreement.deadline.schoolDays === "weekdays" && agreement.id !== baseline.id) {
+    findings.push({
+      rule: "counts-weekdays-only",
+      path: ["deadline", "schoolDays"],
+      message: "deadlines count weekdays, not school days: an incident on the last day of a term or in half term would fall due in the holiday; use school-calendar with a calendarRegion"
+    })
   }
   return {
     agreement: loosens.length === 0 ? Option.some(agreement) : Option.none(),

@@ -30,7 +30,8 @@ describe("Agreement", () => {
     ])
     expect(tvp.fields.permitted).toEqual(["childName", "age", "homeAddress", "incidentAddress", "incidentDateTime", "occurrenceNumber"])
     expect(tvp.sensitive.outcome).toBe("withhold")
-    expect([tvp.deadline.time, tvp.deadline.schoolDays, DateTime.zoneToString(tvp.timeZone)]).toEqual(["08:30", "weekdays", "Europe/London"])
+    expect([tvp.deadline.time, tvp.deadline.schoolDays, DateTime.zoneToString(tvp.timeZone)]).toEqual(["08:30", "school-calendar", "Europe/London"])
+    expect(tvp.deadline.calendarRegion).toBe("thames-valley")
   })
 
   it("every rule in the TVP file carries its clause", () => {
@@ -74,7 +75,7 @@ describe("Agreement", () => {
       },
       {
         name: "a missing key, reported where its parent starts",
-        text: edit("  schoolDays: weekdays\n", ""),
+        text: edit("  schoolDays: school-calendar\n", ""),
         path: "deadline.schoolDays",
         line: lineOf("deadline:", F.tvpText),
         message: /missing/
@@ -126,7 +127,7 @@ describe("Agreement", () => {
   })
 
   it("lists every problem, not only the first", () => {
-    const text = F.tvpText.replace("    min: 4", "    min: -1").replace("schoolDays: weekdays", "schoolDays: termtime")
+    const text = F.tvpText.replace("    min: 4", "    min: -1").replace("schoolDays: school-calendar", "schoolDays: termtime")
     expect(errorOf(text).issues.map((i) => i.path)).toEqual(["children.ageBand.min", "deadline.schoolDays"])
   })
 

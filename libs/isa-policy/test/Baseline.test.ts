@@ -87,6 +87,17 @@ describe("Baseline: tighten, never loosen", () => {
     expect(presence?.message).toContain("not-present")
   })
 
+  it("next school day (domain.md §1.3, requirement 8): check warns where an agreement counts weekdays only", () => {
+    const result = Baseline.check(F.tvpWeekdaysText, F.baseline)
+    expect(result.errors).toEqual([])
+    const warning = result.warnings.find((w) => w.rule === "counts-weekdays-only")
+    expect([warning?.path, warning?.line]).toEqual(["deadline.schoolDays", lineOf("schoolDays: weekdays", F.tvpWeekdaysText)])
+    expect(warning?.message).toContain("school-calendar")
+    for (const text of [F.tvpText, F.bedfordText, F.baselineText]) {
+      expect(Baseline.check(text, F.baseline).warnings.map((w) => w.rule)).not.toContain("counts-weekdays-only")
+    }
+  })
+
   it("Bedford ISA 12: check warns that Bedford as filed is past its review, and not once a review is recorded", () => {
     const today = CalendarDate.CalendarDate.make("2026-11-23")
     expect(Baseline.check(F.bedfordText, F.baseline, { today }).warnings.map((w) => w.rule)).toContain("past-review")

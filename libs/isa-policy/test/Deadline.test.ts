@@ -18,9 +18,9 @@ const cases: ReadonlyArray<[name: string, occurredAt: string, due: string]> = [
   ["Fri 08:31 → Mon 08:30", "2026-03-06T08:31:00Z", "2026-03-09T08:30:00.000+00:00"]
 ]
 
-describe("Deadline (next-school-day standard, 08:30 Europe/London)", () => {
+describe("Deadline (weekdays, 08:30 Europe/London)", () => {
   it.each(cases)("%s", (_name, occurredAt, due) => {
-    const deadline = Deadline.due(F.at(occurredAt), F.tvp)
+    const deadline = Deadline.due(F.at(occurredAt), F.tvpWeekdays)
     expect(DateTime.formatIsoOffset(DateTime.setZone(deadline, F.tvp.timeZone))).toBe(due)
   })
 

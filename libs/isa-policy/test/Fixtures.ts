@@ -9,6 +9,9 @@ const read = (path: string): string => readFileSync(new URL(`../${path}`, import
 
 export const tvpText = read("agreements/tvp-schools.yaml")
 export const tvp = Either.getOrThrow(Agreement.parse(tvpText))
+/** TVP as it was before it used the calendar (plain weekdays): what `policy check` warns about. */
+export const tvpWeekdaysText = tvpText.replace("  schoolDays: school-calendar\n  calendarRegion: thames-valley\n", "  schoolDays: weekdays\n")
+export const tvpWeekdays = Either.getOrThrow(Agreement.parse(tvpWeekdaysText))
 export const bedfordText = read("agreements/bedford-borough.yaml")
 export const bedford = Either.getOrThrow(Agreement.parse(bedfordText))
 /** Bedford with a review recorded, as the council would record one (Bedford ISA 12). */

@@ -73,6 +73,24 @@ describe("Deadline with the school calendar (Bedford)", () => {
   })
 })
 
+describe("Deadline with the school calendar (TVP)", () => {
+  const dueTvp = (iso: string, agreement = F.tvp) => local(Deadline.due(F.at(iso), agreement, F.calendar))
+  it.each([
+    ["the last day of the summer term (Tue 21 Jul 2026, 15:00) → the first day of the autumn term", "2026-07-21T14:00:00Z", "2026-09-02T08:30:00.000+01:00"],
+    ["half term (Tue 27 Oct 2026) → the first school day after it", "2026-10-27T12:00:00Z", "2026-11-02T08:30:00.000+00:00"],
+    ["the Friday before half term, 21:00 → the Monday after it", "2026-10-23T20:00:00Z", "2026-11-02T08:30:00.000+00:00"],
+    ["a term-time Friday 21:00 → Monday 08:30", "2026-11-13T21:00:00Z", "2026-11-16T08:30:00.000+00:00"],
+    ["the day before a Thames Valley INSET day (Sun 22 Feb 2026) → Tuesday", "2026-02-22T12:00:00Z", "2026-02-24T08:30:00.000+00:00"]
+  ])("TVP ISA 3, next school day: %s", (_name, at, due) => {
+    expect(dueTvp(at)).toBe(due)
+  })
+
+  it("counted on weekdays only, the same incidents fall due in the holiday (what the agreement used to do)", () => {
+    expect(dueTvp("2026-07-21T14:00:00Z", F.tvpWeekdays)).toBe("2026-07-22T08:30:00.000+01:00")
+    expect(dueTvp("2026-10-27T12:00:00Z", F.tvpWeekdays)).toBe("2026-10-28T08:30:00.000+00:00")
+  })
+})
+
 // Instants from 2025 to the end of 2027 (the calendar's span) and a little beyond.
 const instant = fc.date({ min: new Date("2024-12-01T00:00:00Z"), max: new Date("2028-02-28T00:00:00Z"), noInvalidDate: true })
 const time = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`)
@@ -105,11 +123,11 @@ describe("Deadline (property)", () => {
   )
 
   it.prop(
-    "TVP (weekdays): the deadline is after the incident, on a weekday, at 08:30 London time",
+    "weekdays (TVP counted as it used to be): the deadline is after the incident, on a weekday, at 08:30 London time",
     { at: instant },
     ({ at }) => {
       const occurredAt = DateTime.unsafeMake(at)
-      const zoned = DateTime.setZone(Deadline.due(occurredAt, F.tvp), F.tvp.timeZone)
+      const zoned = DateTime.setZone(Deadline.due(occurredAt, F.tvpWeekdays), F.tvp.timeZone)
       expect(DateTime.greaterThan(zoned, occurredAt)).toBe(true)
       expect(SchoolCalendar.isWeekday(day(DateTime.formatIsoDate(zoned)))).toBe(true)
       expect(DateTime.formatIsoOffset(zoned).slice(11, 19)).toBe("08:30:00")

@@ -101,6 +101,21 @@ layer(TestLive, { timeout: 120_000 })("DeadlineWatch", (it) => {
       expect((yield* ComplianceReport.forDay("2026-12-05", { region })).due).toBe(0)
     }))
 
+  it.effect("TVP ISA 3, next school day: an incident on the last day of the summer term, delivered the next morning, is on time, not a miss", () =>
+    Effect.gen(function*() {
+      // Tuesday 21 Jul 2026, 15:00 London: the last day of the Thames Valley summer term.
+      const [notification] = yield* queue("43/7250/26", "2026-07-21T14:00:00Z", [{ ref: "A", urn: "100001" }]).pipe(
+        Effect.provideService(ActiveAgreement.ActiveCalendar, Fixtures.calendar)
+      )
+      if (notification === undefined) return yield* Effect.dieMessage("nothing was queued")
+      expect(notification.deadline.toISOString()).toBe("2026-09-02T07:30:00.000Z")
+      // Delivered on Wednesday 22 Jul at 10:30, after the 08:30 a weekday count would have set.
+      yield* delivered(notification.reference, new Date("2026-07-22T09:30:00Z"))
+      expect((yield* ComplianceReport.forDay("2026-07-22", { region })).due).toBe(0)
+      const report = yield* ComplianceReport.forDay("2026-09-02", { region })
+      expect(report).toMatchObject({ due: 1, deliveredOnTime: 1, deliveredLate: 0, missed: 0 })
+    }))
+
   it.effect("an alert is logged with ids only, audited, counted and handed to the sink, once per kind", () =>
     Effect.gen(function*() {
       // Monday 7 Dec 2026: due Tuesday 8 Dec 08:30.

@@ -12,14 +12,8 @@ import type { Alerts } from "../src/index.js"
 
 const shipped = (file: string) => fs.readFileSync(createRequire(import.meta.url).resolve(`@encompass/isa-policy/${file}`), "utf8")
 
+/** TVP as shipped: deadlines on the Thames Valley school calendar, or weekdays when no calendar is provided. */
 export const tvp = Either.getOrThrow(Agreement.parse(shipped("agreements/tvp-schools.yaml")))
-
-/** TVP with deadlines on the Thames Valley school calendar instead of weekdays. */
-export const tvpOnCalendar = Either.getOrThrow(
-  Agreement.parse(
-    shipped("agreements/tvp-schools.yaml").replace("schoolDays: weekdays", "schoolDays: school-calendar\n  calendarRegion: thames-valley")
-  )
-)
 
 export const calendar = Either.getOrThrow(SchoolCalendar.parse(shipped("calendars/england-2025-2027.yaml")))
 

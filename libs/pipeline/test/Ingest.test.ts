@@ -122,12 +122,11 @@ layer(TestLive, { timeout: 120_000 })("Ingest", (it) => {
       expect(yield* deliveredTo("43/100010/26")).toEqual([])
     }))
 
-  it.effect("deadlines follow the school calendar when the agreement says so: the last Friday of term waits for the new term", () =>
+  it.effect("deadlines follow the school calendar when one is provided: the last Friday of term waits for the new term", () =>
     Effect.gen(function*() {
       const friday = { occurredAt: "2026-12-18T21:00:00Z" }
       yield* ingest("weekdays.csv", [Fixtures.incident("43/100011/26", [{ ref: "A", urn: "100001", line: 2 }], friday)])
       yield* ingest("calendar.csv", [Fixtures.incident("43/100012/26", [{ ref: "A", urn: "100001", line: 2 }], friday)]).pipe(
-        Effect.provideService(ActiveAgreement.ActiveAgreement, Fixtures.tvpOnCalendar),
         Effect.provideService(ActiveAgreement.ActiveCalendar, Fixtures.calendar)
       )
       const deadlines = yield* rows<{ occurrence: string; deadline: string }>`

@@ -6,7 +6,7 @@
  * rejections carry no personal data; a rejection's replayable `record` reproduces it and stays
  * redacted; a large feed streams in bounded memory; the manifest is valid for this SDK.
  */
-import { Incident, Rejection } from "@encompass/domain"
+import { Incident, Rejection, SpreadsheetCell } from "@encompass/domain"
 import { Manifest } from "@encompass/plugin-sdk"
 import type { RawFeed, SourcePlugin } from "@encompass/plugin-sdk"
 import { describe, expect, it } from "@effect/vitest"
@@ -48,6 +48,11 @@ export interface Options {
    * checked either way.
    */
   readonly replayable?: boolean
+  /**
+   * The sample's first record with a child's given name of `=HYPERLINK("http://x","y")` (OWASP CSV
+   * injection): it must be rejected, naming the field. Every source should give one.
+   */
+  readonly formula?: Uint8Array
   /** Names this run in the test titles, when a plugin runs the suite more than once (another configuration). */
   readonly variant?: string
 }
@@ -117,6 +122,26 @@ export const suite = (options: Options): void => {
           for (const rejection of rejections(items)) expect(rejection.source).toBe(plugin.id)
         }))
     }
+
+    it.live("decodes no name or address a spreadsheet would run as a formula (OWASP CSV injection)", () =>
+      Effect.gen(function*() {
+        const feeds = [options.sample, ...options.malformed.map((m) => m.content), ...(options.formula === undefined ? [] : [options.formula])]
+        for (const content of feeds) {
+          for (const incident of (yield* decode([content])).filter(isIncident)) {
+            const values = [incident.address.lines, ...incident.children.flatMap((c) => [c.person.givenName, c.person.familyName, c.homeAddress.lines])]
+            for (const value of values) expect(SpreadsheetCell.startsFormula(value), `${incident.occurrence} carries a formula`).toBe(false)
+          }
+        }
+        if (options.formula === undefined) return
+        const items = yield* decode([options.formula])
+        const rejected = rejections(items)
+        expect(rejected.length, "the record with a formula for a name is rejected").toBeGreaterThan(0)
+        for (const rejection of rejected) {
+          expect(rejection.field, "the rejection names the field").toBeDefined()
+          expect(rejection.message).not.toContain("HYPERLINK")
+        }
+        expect(rejected.some((r) => r.reason.includes(SpreadsheetCell.reason)), "the reason says why").toBe(true)
+      }))
 
     it.live("decodes the same bytes to the same output however they are chunked", () =>
       Effect.gen(function*() {

@@ -39,6 +39,7 @@ SourceConformance.suite({
     { name: "a text longer than maxTextLength", content: Feeds.feed(Feeds.occurrence("43/1/26", Feeds.child(), `\n    <Circumstances>${"Alfie Testman ".repeat(5000)}</Circumstances>`)) },
     { name: "binary noise", content: new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)) }
   ],
+  formula: Feeds.utf8(sampleText.replace("<GivenName>Alfie</GivenName>", "<GivenName>=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)</GivenName>")),
   headerOnly: Feeds.empty,
   large,
   replayable: true

@@ -160,6 +160,35 @@ describe("AthenaSource", () => {
     }
   })
 
+  it("OWASP CSV injection: rejects an occurrence whose name or address begins with a formula character, naming it and the field, and decodes the rest", () => {
+    const edit = (from: string, to: string) => Feeds.child().replace(from, to)
+    const out = decode(Feeds.feed(
+      Feeds.occurrence("43/600001/26", edit("<GivenName>Finn<", "<GivenName>=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)<")),
+      Feeds.occurrence("43/600002/26", edit("<FamilyName>Fakeley<", "<FamilyName>+SUM(1;2)<")),
+      Feeds.occurrence("43/600003/26", edit("<Line>Reading<", "<Line>@cmd|' /C calc'!A0<")),
+      Feeds.occurrence("43/600004/26", edit("<GivenName>Finn<", "<GivenName>&#9;=1+1<")),
+      Feeds.occurrence("43/600005/26", edit("<FamilyName>Fakeley<", "<FamilyName>&#13;Fakeley<")),
+      Feeds.occurrence("43/600006/26").replace("<Line>5 Oak Close</Line>", "<Line>＝HYPERLINK(&quot;http://x&quot;)</Line>"),
+      Feeds.occurrence("43/600007/26", edit("<GivenName>Finn<", "<GivenName>Anne-Marie<"))
+    ))
+    expect(out.map(summary)).toEqual([
+      "rejected occurrence 1 (line 3): Occurrence/Person/GivenName",
+      "rejected occurrence 2 (line 26): Occurrence/Person/FamilyName",
+      "rejected occurrence 3 (line 49): Occurrence/Person/HomeAddress/Line",
+      // Values are trimmed: a leading tab before a formula still leaves the formula ...
+      "rejected occurrence 4 (line 72): Occurrence/Person/GivenName",
+      // ... while a leading carriage return before a name is removed, and the name is safe.
+      "incident 43/600005/26 v1: occurrence 5, person 1 (line 103)",
+      "rejected occurrence 6 (line 118): Occurrence/Location/Line",
+      "incident 43/600007/26 v1: occurrence 7, person 1 (line 149)"
+    ])
+    expect(incidents(out)[0]?.children[0].person.familyName).toBe("Fakeley")
+    const reasons = rejections(out).map((r) => r.reason)
+    expect(reasons.filter((r) => r.endsWith("value begins with a spreadsheet formula character (= + - @, tab or carriage return)"))).toHaveLength(5)
+    expect(rejections(out)[0]?.occurrence).toBe("43/600001/26")
+    for (const rejection of rejections(out)) expect(rejection.message).not.toMatch(/HYPERLINK|SUM|cmd/)
+  })
+
   it("gives each rejected occurrence back as a standalone export that replays to the same rejection", () => {
     const out = rejections(decode(malformed)).filter((r) => r.locator.startsWith("occurrence"))
     expect(out).toHaveLength(14)

@@ -36,6 +36,7 @@ SourceConformance.suite({
     { name: "a line over the size limit", content: Lines.feed(`{"note":"${"Alfie Testman ".repeat(100_000)}"}`) },
     { name: "binary noise", content: new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)) }
   ],
+  formula: Lines.feed(withChild((c) => (c["person"] = { givenName: "=HYPERLINK(\"http://x\",\"y\")", familyName: "Testman", dateOfBirth: "2015-04-02" }))),
   headerOnly: new Uint8Array(0),
   large,
   replayable: true

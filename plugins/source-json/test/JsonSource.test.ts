@@ -50,6 +50,34 @@ describe("JsonSource", () => {
     expect(second.localAuthority).toBe("E06000055")
   })
 
+  it("OWASP CSV injection: rejects a name or address that begins with a formula character, or a tab or CR, at its line and field, and goes on", () => {
+    const cases: ReadonlyArray<[field: string, value: string, change: (line: Record<string, unknown>, value: string) => void]> = [
+      ["children.0.person.givenName", "=HYPERLINK(\"http://x\",\"y\")", (l, v) => Object.assign(Lines.firstChild(l)["person"] as object, { givenName: v })],
+      ["children.0.person.familyName", "+SUM(1;2)", (l, v) => Object.assign(Lines.firstChild(l)["person"] as object, { familyName: v })],
+      ["children.0.homeAddress.lines", "@cmd|' /C calc'!A0", (l, v) => Object.assign(Lines.firstChild(l)["homeAddress"] as object, { lines: v })],
+      ["address.lines", "＝HYPERLINK(\"http://x\")", (l, v) => Object.assign(l["address"] as object, { lines: v })],
+      ["children.0.person.givenName", "\t=1+1", (l, v) => Object.assign(Lines.firstChild(l)["person"] as object, { givenName: v })],
+      ["children.0.person.familyName", "\rTestman", (l, v) => Object.assign(Lines.firstChild(l)["person"] as object, { familyName: v })]
+    ]
+    const lines = cases.map(([, value, change], i) => {
+      const line = { ...Lines.incident(), occurrence: `43/70000${i}/26` }
+      change(line, value)
+      return line
+    })
+    const out = decode(Lines.feed(...lines, Lines.incident()))
+    expect(out.map((d) => (d._tag === "Rejection" ? `${d.locator}: ${d.field}` : d._tag))).toEqual([
+      ...cases.map(([field], i) => `line ${i + 1}: ${field}`),
+      "Incident"
+    ])
+    for (const [i, [field]] of cases.slice(0, 4).entries()) {
+      expect((out[i] as Rejection.Rejection).reason).toBe(`${field}: value begins with a spreadsheet formula character (= + - @, tab or carriage return)`)
+    }
+    for (const rejection of out.slice(0, cases.length) as ReadonlyArray<Rejection.Rejection>) {
+      expect(rejection.message).not.toMatch(/HYPERLINK|SUM|cmd|Testman/)
+      expect(rejection.occurrence).toMatch(/^43\/70000\d\/26$/)
+    }
+  })
+
   it("rejects a bad field at its line, naming the field's path and not its value, and goes on", () => {
     const bad = Lines.incident()
     Lines.firstChild(bad)["person"] = { givenName: "Alfie", familyName: "Testman", dateOfBirth: "2015-02-30" }

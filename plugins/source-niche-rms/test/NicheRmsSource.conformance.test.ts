@@ -42,6 +42,7 @@ SourceConformance.suite({
     { name: "a 100 KiB record", content: utf8(`${header}\n${"Alfie Testman ".repeat(8000)}\n`) },
     { name: "binary noise", content: new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)) }
   ],
+  formula: utf8(`${header}\n${firstRow.replace(",Alfie,", ",\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",")}\n`),
   headerOnly: utf8(`${header}\n`),
   large,
   replayable: true

@@ -51,6 +51,7 @@ SourceConformance.suite({
     { name: "a 100 KiB record", content: feed("Alfie Testman ".repeat(8000)) },
     { name: "binary noise", content: new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)) }
   ],
+  formula: feed(first.replace(";Alfie;", ";\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\";")),
   headerOnly: utf8(`${header}\n`),
   large,
   replayable: true

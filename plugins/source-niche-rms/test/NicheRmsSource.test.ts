@@ -228,6 +228,38 @@ describe("NicheRmsSource", () => {
     expect(second?.record === undefined ? undefined : Redacted.value(second.record)).toBe(`${NicheRmsSource.columns.join(",")}\n${next}\n`)
   })
 
+  it("OWASP CSV injection: rejects a name or address that begins with a formula character, naming line and column, and delivers the rest", () => {
+    const formula = (cell: string) => `"${cell.replace(/"/g, "\"\"")}"`
+    const out = decode(csv(
+      row(),
+      row({ person_ref: "P-2", child_given_name: formula("=HYPERLINK(\"http://x\",\"y\")") }),
+      row({ person_ref: "P-3", child_family_name: formula("+SUM(1;2)") }),
+      row({ person_ref: "P-4", home_address: formula("@cmd|' /C calc'!A0") }),
+      row({ person_ref: "P-5", child_given_name: formula("\t=1+1") }),
+      row({ person_ref: "P-6", child_family_name: formula("\r-1+1") }),
+      row({ person_ref: "P-7", child_given_name: formula("＝HYPERLINK(\"http://x\")") }),
+      row({ occurrence_number: "43/500002/26", incident_address: formula("=HYPERLINK(\"http://x\",\"y\")") }),
+      row({ occurrence_number: "43/500003/26", child_given_name: "Anne-Marie", home_address: formula("5 Oak Close, -") })
+    ))
+    expect(out.map(summary)).toEqual([
+      "rejected line 3: child_given_name",
+      "rejected line 4: child_family_name",
+      "rejected line 5: home_address",
+      "rejected line 6: child_given_name",
+      "rejected line 7: child_family_name",
+      "rejected line 8: child_given_name",
+      "incident 43/500001/26 v1: line 2",
+      "rejected line 9: incident_address",
+      "incident 43/500003/26 v1: line 10"
+    ])
+    for (const rejection of rejections(out)) {
+      expect(rejection.reason).toBe("value begins with a spreadsheet formula character (= + - @, tab or carriage return)")
+      expect(rejection.message).not.toMatch(/HYPERLINK|SUM|cmd/)
+    }
+    expect(rejections(out).find((r) => r.locator === "line 3")?.occurrence).toBe("43/500001/26")
+    expect(nth(incidents(out), 0).children.map((c) => c.person.givenName)).toEqual(["Finn"])
+  })
+
   it("names every failing column of a row, the first as the field", () => {
     const [rejection] = decode(csv(row({ child_dob: "2014-02-30", sensitive: "maybe" })))
     expect(rejection).toMatchObject({

@@ -4,7 +4,7 @@
  * `Person.givenName`, a URN by `Ids.Urn` …), so the domain stays the one definition of what is
  * valid, and a failure is named by its path in the XML (`Occurrence/Person/DateOfBirth`).
  */
-import { Address, Child, DecodeIssue, Ids, Incident, Person } from "@encompass/domain"
+import { Address, Child, DecodeIssue, Ids, Incident, Person, SpreadsheetCell } from "@encompass/domain"
 import type { Ids as IdTypes } from "@encompass/domain"
 import { Array as Arr, Either, ParseResult, Schema } from "effect"
 import type { XmlElement } from "./XmlElement.js"
@@ -73,9 +73,12 @@ const Version = Schema.String.pipe(
 /** An empty element whose presence is the information: `<ElectiveHomeEducation/>`. */
 const Marker = Schema.Literal("").annotations({ message: () => "expected an empty element" })
 
-/** One or more `<Line>`s, joined with commas into the domain's one string of lines. */
+/**
+ * One or more `<Line>`s, joined with commas into the domain's one string of lines. Each line is
+ * checked for a spreadsheet formula, not only the first (which the domain checks once joined).
+ */
 const Lines = Schema.compose(
-  Schema.transform(Schema.NonEmptyArray(Schema.compose(Text, Schema.String)), Schema.String, {
+  Schema.transform(Schema.NonEmptyArray(Schema.compose(Text, SpreadsheetCell.Text)), Schema.String, {
     strict: true,
     decode: (lines) => lines.join(", "),
     encode: (lines) => [lines] as const
