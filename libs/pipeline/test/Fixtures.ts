@@ -33,9 +33,12 @@ const setting = (urn: string, name: string, signedUp = true) =>
     channel: "secure-email"
   })
 
-export const directory = Either.getOrThrow(
-  Directory.fromSettings([setting("100001", "Kennet Meadow Primary"), setting("100002", "Chiltern Beech Primary"), setting("100007", "Cherwell Fields", false)])
-)
+const settings = [setting("100001", "Kennet Meadow Primary"), setting("100002", "Chiltern Beech Primary"), setting("100007", "Cherwell Fields", false)]
+
+export const directory = Either.getOrThrow(Directory.fromSettings(settings))
+
+/** The directory once the school `urn` has been added to it. */
+export const directoryWith = (urn: string) => Either.getOrThrow(Directory.fromSettings([...settings, setting(urn, "Added Later Primary")]))
 
 export const source = Ids.SourceId.make("niche-rms")
 
