@@ -46,6 +46,7 @@ interface ChildSpec {
   readonly ref: string
   readonly urn: string
   readonly presence?: "present" | "witness" | "not-present"
+  readonly sensitive?: boolean
   readonly line: number
 }
 
@@ -70,7 +71,7 @@ export const incident = (
       presence: c.presence ?? "present",
       education: [{ _tag: "Setting", urn: c.urn }],
       riskGrading: "high",
-      sensitive: false,
+      sensitive: c.sensitive ?? false,
       locator: `line ${c.line}`
     }))
   })
