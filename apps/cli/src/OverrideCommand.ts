@@ -97,10 +97,13 @@ const revoke = Command.make(
       const revoked = yield* Overrides.revoke(id, { by, reason })
       yield* Console.log(`Revoked ${describe(revoked.override)}.`)
       yield* Console.log(`\nDecided again:\n${Explain.format(revoked.decided.decisions)}`)
+      for (const w of revoked.decided.queued.filter((q) => q.kind === "withdrawal")) {
+        yield* Console.log(`Withdrawal ${w.reference} is queued for ${w.recipient}, which held an earlier version (TVP ISA 4.1).`)
+      }
       for (const reference of revoked.cancelled) yield* Console.log(`Cancelled ${reference}: it had not been attempted, so nothing was sent.`)
       for (const reference of revoked.mayHaveArrived) {
         yield* Console.log(
-          `${reference} was delivered or attempted and cannot be unsent; \`outbox withdraw ${reference}\` asks the recipient to delete it (TVP ISA 4.1).`
+          `${reference} was delivered or attempted, so it may have reached its recipient and cannot be unsent (any further attempt is stopped); \`outbox withdraw ${reference}\` asks the recipient to delete it (TVP ISA 4.1).`
         )
       }
       for (const reference of revoked.keptForOthers) {

@@ -163,7 +163,7 @@ describe("encompass quarantine retry and encompass override", () => {
     expect(revoked.stderr).toBe("")
     expect(revoked.code).toBe(0)
     expect(revoked.stdout).toContain("rule sensitive-case (TVP ISA 3)")
-    expect(revoked.stdout).toMatch(/EG-[0-9A-F-]+ was delivered or attempted and cannot be unsent; `outbox withdraw EG-/)
+    expect(revoked.stdout).toMatch(/EG-[0-9A-F-]+ was delivered or attempted, so it may have reached its recipient and cannot be unsent \(any further attempt is stopped\); `outbox withdraw EG-/)
     expect((await withConfig("override", "list")).stdout).toContain("No live overrides.")
     expect((await withConfig("override", "list", "--all")).stdout).toMatch(/revoked .* by Ann Other: proceedings would be prejudiced/)
   }, 240_000)

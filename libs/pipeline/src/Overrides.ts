@@ -14,7 +14,9 @@
  * the case again: the child is withheld once more. A notification that then has no child left to
  * share and was never attempted is cancelled, audited; one delivered or attempted (it may have
  * arrived) cannot be unsent: its further attempts are stopped and it is reported, for a person to
- * send a withdrawal with `outbox withdraw` (TVP ISA 4.1). A notification that still carries other
+ * send a withdrawal with `outbox withdraw` (TVP ISA 4.1). After a correction version, deciding
+ * again already queues a withdrawal to a recipient that held an earlier version and has no part in
+ * the new decision (`Corrections`); revoke reports it. A notification that still carries other
  * children for its recipient is left as it is and reported.
  */
 import { AuditLog } from "@encompass/audit"

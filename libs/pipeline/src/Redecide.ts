@@ -13,7 +13,7 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { Directory } from "@encompass/directory"
-import { Decision, Recipient, Rejection } from "@encompass/domain"
+import { Decision, Notification, Recipient, Rejection } from "@encompass/domain"
 import type { Incident } from "@encompass/domain"
 import type { Eligibility } from "@encompass/isa-policy"
 import { Explain, Policy } from "@encompass/isa-policy"
@@ -55,6 +55,8 @@ export interface Decided {
   /** Children quarantined because their school is not in the directory. */
   readonly rejected: ReadonlyArray<RejectedRecord>
   readonly notificationsCreated: number
+  /** What was queued, in order: notifications, corrections and withdrawals (ids only). */
+  readonly queued: ReadonlyArray<{ readonly reference: string; readonly recipient: string; readonly kind: Notification.Kind }>
 }
 
 /** The live overrides of an occurrence as the policy engine takes them; each cites its id. */
@@ -119,14 +121,16 @@ export const decide = (
         agreement: evaluation.agreement,
         calendar
       }, evaluation.notifications)
-    let notificationsCreated = 0
+    const queued: Array<Decided["queued"][number]> = []
     for (const { notification, supersedes } of planned) {
-      if (yield* enqueue(incident.source, notification, supersedes)) notificationsCreated += 1
+      if (yield* enqueue(incident.source, notification, supersedes)) {
+        queued.push({ reference: notification.reference, recipient: Recipient.recipientKey(notification.recipient), kind: Notification.kindOf(notification) })
+      }
     }
     // Wakes every gateway's delivery worker when this commits.
-    if (notificationsCreated > 0) yield* sql.query`SELECT pg_notify(${FeedInbox.wakeChannels.outbox}, '')`
+    if (queued.length > 0) yield* sql.query`SELECT pg_notify(${FeedInbox.wakeChannels.outbox}, '')`
     const decisions = Explain.explain(evaluation).map((row) => ({ ...row, occurrence: incident.occurrence }))
-    return { decisions, rejected, notificationsCreated }
+    return { decisions, rejected, notificationsCreated: queued.length, queued }
   })
 
 /** A stored version to decide again. */

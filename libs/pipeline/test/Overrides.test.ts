@@ -49,6 +49,8 @@ layer(TestLive, { timeout: 120_000 })("Overrides (TVP ISA 3)", (it) => {
       const revoked = yield* revoke(id)
       expect(revoked.cancelled).toEqual([])
       expect(revoked.mayHaveArrived).toHaveLength(2)
+      // The school held version 1 and has no part in version 2 any more: it is sent a withdrawal (TVP ISA 4.1).
+      expect(revoked.decided.queued.map((q) => [q.kind, q.recipient])).toEqual([["withdrawal", "setting:100001"]])
       expect(revoked.decided.decisions.map((d) => [d.outcome, d.rule])).toEqual([["withhold", "sensitive-case"]])
       expect((yield* decisionsOf(occurrence)).at(-1)?.cause).toBe(`override ${id} revoked by Ann Other`)
       expect((yield* Effect.flip(revoke(id))).reason).toBe("NotLive")
