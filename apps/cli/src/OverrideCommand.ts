@@ -15,7 +15,7 @@ import { Console, Effect, Option } from "effect"
 
 const config = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("the region file (YAML)"))
 const by = Options.text("by").pipe(Options.withDescription("who decides, by name, for the audit log"))
-const reason = Options.text("reason").pipe(Options.withDescription("why, for the audit log and the decision's record"))
+const reason = Options.text("reason").pipe(Options.withDescription("why, for the audit log and the decision's record: no child's name or other personal data"))
 
 const withRegion = <A, E, R>(file: string, self: Effect.Effect<A, E, R>) =>
   Effect.flatMap(RegionConfig.load(file), (region) => Effect.provide(self, Region.layer(region, file)))
