@@ -13,7 +13,7 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { Directory } from "@encompass/directory"
-import { Decision, Notification, Recipient, Rejection } from "@encompass/domain"
+import { Decision, Ids, Notification, Recipient, Rejection } from "@encompass/domain"
 import type { Incident } from "@encompass/domain"
 import type { Eligibility } from "@encompass/isa-policy"
 import { Explain, Policy } from "@encompass/isa-policy"
@@ -67,7 +67,7 @@ export const overridesFor = (
   Effect.map(OverrideTable.live(source, occurrence), (rows) =>
     rows.map((row): Eligibility.OverrideRecord => ({
       id: row.id,
-      child: row.child_ref as Eligibility.OverrideRecord["child"],
+      child: Ids.PersonRef.make(row.child_ref),
       ...(row.recipient === null ? {} : { recipient: row.recipient }),
       override: new Decision.Override({ by: row.role, at: DateTime.unsafeFromDate(row.granted_at), reason: row.reason })
     })))
