@@ -11,6 +11,7 @@ import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
 import * as Gateway from "./Gateway.js"
 import * as Serve from "@encompass/gateway/Serve"
 import * as OutboxCommand from "./OutboxCommand.js"
+import * as OverrideCommand from "./OverrideCommand.js"
 import * as PolicyCommand from "./PolicyCommand.js"
 import * as QuarantineCommand from "./QuarantineCommand.js"
 import * as ReportCommand from "./ReportCommand.js"
@@ -118,7 +119,7 @@ const serve = Command.make("serve", { config: regionFile }, ({ config }) => Serv
 
 export const command = Command.make("encompass").pipe(
   Command.withDescription("Operation Encompass gateway"),
-  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, PolicyCommand.command, ReportCommand.command, audit])
+  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, OverrideCommand.command, PolicyCommand.command, ReportCommand.command, audit])
 )
 
 export const run = Command.run(command, { name: "encompass", version: "0.1.0" })

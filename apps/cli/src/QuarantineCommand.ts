@@ -96,7 +96,9 @@ const retry = Command.make(
           : `\nEntry ${id} is still open: the record was rejected again.`
       )
     })
-).pipe(Command.withDescription("replay a quarantined record (as received, or corrected with --file) through its source"))
+).pipe(Command.withDescription(
+  "replay a quarantined record (as received, or corrected with --file) through its source; a child whose school was not in the directory is decided again"
+))
 
 const discard = Command.make(
   "discard",

@@ -28,6 +28,8 @@ export const Stage = Schema.Literal(
   "corrected",
   "superseded",
   "withdrawn",
+  "overridden",
+  "override-revoked",
   "purged"
 )
 export type Stage = typeof Stage.Type

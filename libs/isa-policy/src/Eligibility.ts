@@ -51,6 +51,8 @@ export interface AuthorityContact {
  * requirement"). `recipient` is a `recipientKey`; without it the override covers every recipient.
  */
 export interface OverrideRecord {
+  /** The recorded override's id, which the decision's rationale cites. */
+  readonly id?: string
   readonly child: Ids.PersonRef
   readonly recipient?: string
   readonly override: Decision.Override
@@ -252,11 +254,11 @@ export const check = (
       `The recipient's channel is not one the agreement permits; ${who} sends only by ${orList(channels.allowed.map((c) => `${c.channel} (${c.form})`))}`
     )
   }
-  let override: Decision.Override | undefined
+  let released: OverrideRecord | undefined
   if (child.sensitive) {
     const key = Recipient.recipientKey(recipient)
-    override = lookups.overrides?.find((o) => o.child === child.ref && (o.recipient === undefined || o.recipient === key))?.override
-    if (override === undefined) {
+    released = lookups.overrides?.find((o) => o.child === child.ref && (o.recipient === undefined || o.recipient === key))
+    if (released === undefined) {
       return refuse(
         agreement.sensitive.outcome,
         "sensitive-case",
@@ -265,19 +267,25 @@ export const check = (
       )
     }
   }
+  const override = released?.override
   const fields = missingEpisode?.fields ?? agreement.fields
   const base = { _tag: "Share" as const, recipient, target: resolved.target, type: notificationType(incident), fields: fields.permitted, override }
   const repeat = incident.repeatOf === undefined ? "" : "; it repeats an earlier occurrence and is notified as its own"
+  const releasedBy = released === undefined || override === undefined
+    ? undefined
+    : `The case is marked sensitive and was released by ${released.id === undefined ? "an override" : `override ${released.id}`} recorded by ${override.by} at ${DateTime.formatIso(override.at)}`
   if (agreement.highRisk !== undefined && child.riskGrading === "high") {
-    return { ...base, phoneFirst: true, rule: "high-risk-phone-first", clause: agreement.highRisk.clause, rationale: `The case is assessed as high risk; ${who} notifies and also phones the recipient now${repeat}` }
+    // A released sensitive case that is also high risk still phones; the rationale cites the override and its clause.
+    const cites = releasedBy === undefined ? "" : ` (${releasedBy}, ${agreement.sensitive.clause})`
+    return { ...base, phoneFirst: true, rule: "high-risk-phone-first", clause: agreement.highRisk.clause, rationale: `The case is assessed as high risk; ${who} notifies and also phones the recipient now${repeat}${cites}` }
   }
-  if (override !== undefined) {
+  if (releasedBy !== undefined) {
     return {
       ...base,
       phoneFirst: false,
       rule: "sensitive-override",
       clause: agreement.sensitive.clause,
-      rationale: `The case is marked sensitive and was released by an override recorded by ${override.by} at ${DateTime.formatIso(override.at)}; only the permitted fields are shared${repeat}`
+      rationale: `${releasedBy}; only the permitted fields are shared${repeat}`
     }
   }
   if (missingEpisode !== undefined) {

@@ -5,31 +5,33 @@
  * with its raw text sealed under the feed's data key — and the rest of the batch goes on; a feed
  * or record received twice creates nothing new, so processing a feed again is harmless. A new
  * version of an occurrence reaches the earlier version's recipients as a correction or a
- * withdrawal (`Corrections`); a version older than one already received is quarantined.
+ * withdrawal (`Corrections`); a version older than one already received is quarantined. Each
+ * incident is decided by `Redecide.decide`, the step a replay or an override decides it again with.
  * `ingest` is the whole path for one feed in hand: receive, process, deliver what is due.
  */
 import { AuditLog } from "@encompass/audit"
-import { Directory } from "@encompass/directory"
-import { Decision, Incident, Recipient, Rejection } from "@encompass/domain"
-import { Explain, Policy } from "@encompass/isa-policy"
+import type { Directory } from "@encompass/directory"
+import type { Incident } from "@encompass/domain"
+import { Rejection } from "@encompass/domain"
 import type { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
 import { RawFeed } from "@encompass/plugin-sdk"
 import type { SqlError } from "@encompass/store"
 import { Sql, Vault } from "@encompass/store"
-import { DateTime, Duration, Effect, Option, Redacted, Schema, Stream } from "effect"
-import { createHash } from "node:crypto"
-import { ActiveAgreement, ActiveCalendar } from "./ActiveAgreement.js"
+import { Duration, Effect, Option, Redacted, Stream } from "effect"
+import type { ActiveAgreement } from "./ActiveAgreement.js"
 import { ActiveSources } from "./ActiveSources.js"
-import * as Corrections from "./Corrections.js"
 import * as FeedInbox from "./FeedInbox.js"
-import { enqueue } from "./internal/enqueue.js"
-import { randomReference } from "./internal/reference.js"
+import * as IncidentTable from "./internal/IncidentTable.js"
+import * as RejectionTable from "./internal/RejectionTable.js"
 import type { DecisionLine, IngestReport, ProcessReport, RejectedRecord } from "./IngestReport.js"
 import * as Outbox from "./Outbox.js"
+import * as Redecide from "./Redecide.js"
 
 export interface IngestOptions {
   /** How the feed arrived. */
   readonly transport: FeedInbox.Transport
+  /** An operator's replay, as the cause its decisions record (see `process`). */
+  readonly replay?: string
 }
 
 /** A rejected record's text is kept only up to this size; the rejection itself always is. */
@@ -38,10 +40,6 @@ const MAX_RECORD_BYTES = 1024 * 1024
 /** Binds a sealed record to its rejection row, so it cannot be moved to another. */
 export const recordContext = (feedId: string, locator: string, field: string | null | undefined): string =>
   `rejection:${feedId}:${locator}:${field ?? ""}`
-
-const encodeIncident = Schema.encodeSync(Incident.Incident)
-
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
 
 const incidentSubject = (incident: Incident.Incident): string =>
   `occurrence:${incident.source}/${incident.occurrence}/v${incident.version}`
@@ -57,15 +55,16 @@ export type ProcessRequirements =
 /** Processes the stored feed `feedId`; see the module comment. `repeat` is echoed in the report. */
 export const process = (
   feedId: string,
-  options: { readonly repeat?: boolean } = {}
+  options: {
+    readonly repeat?: boolean
+    /** Set by an operator's replay, as the cause its decisions record: a record already stored at its version is decided again. */
+    readonly replay?: string
+  } = {}
 ): Effect.Effect<ProcessReport, RawFeed.FeedReadError | SqlError.SqlError, ProcessRequirements> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
     const sources = yield* ActiveSources
-    const directory = yield* Directory.Directory
-    const agreement = yield* ActiveAgreement
-    const calendar = yield* Effect.serviceOption(ActiveCalendar)
 
     const opened = yield* FeedInbox.open(feedId)
     if (Option.isNone(opened)) return yield* new RawFeed.FeedReadError({ reason: `no feed ${feedId} is stored` })
@@ -85,119 +84,55 @@ export const process = (
     const quarantine = (rejection: Rejection.Rejection) =>
       Effect.gen(function*() {
         rejected.push({ locator: rejection.locator, field: rejection.field, reason: rejection.reason, occurrence: rejection.occurrence })
-        const inserted = yield* sql.query`INSERT INTO rejection (feed_id, locator, field, reason, occurrence, record)
-          VALUES (${feedId}, ${rejection.locator}, ${rejection.field ?? null}, ${rejection.reason}, ${rejection.occurrence ?? null},
-            ${sealRecord(rejection)})
-          ON CONFLICT DO NOTHING RETURNING id`
-        if (inserted.length > 0) {
-          yield* audit.append({
-            stage: "rejected",
-            subject: `feed:${feedId}`,
-            detail: { locator: rejection.locator, field: rejection.field ?? null, reason: rejection.reason, occurrence: rejection.occurrence ?? null }
-          })
-        }
+        yield* RejectionTable.insert(feedId, rejection, sealRecord(rejection))
       })
 
     const accept = (source: SourcePlugin.SourcePlugin, incident: Incident.Incident) =>
       Effect.gen(function*() {
         incidents += 1
-        const body = encodeIncident(incident)
-        const bodyHash = sha256(JSON.stringify(body))
-        // Insert first: the primary key, not a prior read, decides whether this version is new, so
-        // two gateways ingesting the same record cannot both act on it.
-        const inserted = yield* sql.use((s) =>
-          s`INSERT INTO incident (source, occurrence, version, category, occurred_at, feed_id, body, body_sha256)
-            VALUES (${incident.source}, ${incident.occurrence}, ${incident.version}, ${incident.category},
-              ${DateTime.toDate(incident.occurredAt)}, ${feedId}, ${s.json(body as never)}, ${bodyHash})
-            ON CONFLICT (source, occurrence, version) DO NOTHING RETURNING 1`
-        )
-        if (inserted.length === 0) {
+        const isNew = yield* IncidentTable.insert(incident, feedId)
+        if (!isNew) {
           repeats += 1
-          const [existing] = yield* sql.query<{ body_sha256: string }>`SELECT body_sha256 FROM incident
-            WHERE source = ${incident.source} AND occurrence = ${incident.occurrence} AND version = ${incident.version}`
-          if (existing?.body_sha256 !== bodyHash) {
+          const stored = yield* IncidentTable.find(incident.source, incident.occurrence, incident.version)
+          // The same record, wherever it sits in the feed, is a repeat; different content is not.
+          if (!Option.exists(stored, (s) => s.sameRecordAs(incident))) {
             // Never silently keep the old content nor send the new: a correction needs a new version (TVP ISA 4.1).
-            yield* quarantine(new Rejection.Rejection({
+            return yield* quarantine(new Rejection.Rejection({
               source: incident.source,
               locator: incident.children[0].locator,
               field: source.fieldName("version"),
               reason: "occurrence already received at this version with different content; a correction needs a new version",
               occurrence: incident.occurrence
             }))
-          } else {
-            yield* audit.append({ stage: "duplicate", subject: incidentSubject(incident), detail: { feed: feedId } })
           }
-          return
+          // A routine repeat changes nothing; an operator's replay decides it again (a school added since).
+          if (options.replay === undefined) {
+            return yield* audit.append({ stage: "duplicate", subject: incidentSubject(incident), detail: { feed: feedId } })
+          }
         }
 
         // Versions arrive in order as a rule; an older one after a newer one must not undo it.
-        const versions = yield* sql.query<{ version: number }>`SELECT version FROM incident
-          WHERE source = ${incident.source} AND occurrence = ${incident.occurrence} AND version <> ${incident.version}`
-        const latest = Math.max(0, ...versions.map((v) => v.version))
+        const [latest = incident.version] = yield* IncidentTable.versions(incident.source, incident.occurrence)
         if (latest > incident.version) {
-          yield* quarantine(new Rejection.Rejection({
+          return yield* quarantine(new Rejection.Rejection({
             source: incident.source,
             locator: incident.children[0].locator,
             field: source.fieldName("version"),
             reason: `version ${incident.version} arrived after version ${latest} of this occurrence; not decided or sent`,
             occurrence: incident.occurrence
           }))
-          return
         }
-
-        const evaluation = Policy.evaluate(incident, agreement, {
-          lookupSetting: directory.lookup,
-          reference: randomReference,
-          ...Option.match(calendar, { onNone: () => ({}), onSome: (c) => ({ calendar: c }) })
-        })
-        yield* audit.append({
-          stage: "normalised",
-          subject: incidentSubject(incident),
-          detail: { feed: feedId, category: incident.category, children: incident.children.length }
-        })
-
-        for (const decision of evaluation.decisions) {
-          const recipient = Recipient.recipientKey(decision.recipient)
-          yield* sql.query`INSERT INTO decision (source, occurrence, version, child_ref, recipient, outcome, agreement,
-              rule, clause, rationale, fields, deadline)
-            VALUES (${incident.source}, ${decision.occurrence}, ${decision.version}, ${decision.child}, ${recipient},
-              ${decision.outcome}, ${decision.agreement}, ${decision.rule}, ${decision.clause}, ${decision.rationale},
-              ${[...decision.fields]}, ${DateTime.toDate(decision.deadline)})
-            ON CONFLICT DO NOTHING`
-          yield* audit.append({ stage: "decided", subject: incidentSubject(incident), detail: decisionDetail(decision, recipient) })
-          if (decision.rule === "setting-unknown") {
-            const child = incident.children.find((c) => c.ref === decision.child)
-            yield* quarantine(new Rejection.Rejection({
-              source: incident.source,
-              locator: child?.locator ?? "unknown",
-              field: source.fieldName("education"),
-              reason: `no setting with this URN in the directory (${recipient}); the child needs a person to route`,
-              occurrence: incident.occurrence
-            }))
-          }
+        if (isNew) {
+          yield* audit.append({
+            stage: "normalised",
+            subject: incidentSubject(incident),
+            detail: { feed: feedId, category: incident.category, children: incident.children.length }
+          })
         }
-
-        decisions.push(...Explain.explain(evaluation).map((row) => ({ ...row, occurrence: incident.occurrence })))
-
-        // An earlier version's recipients get this one as a correction, or a withdrawal (TVP ISA 4.1).
-        const planned = versions.length === 0
-          ? evaluation.notifications.map((notification) => ({ notification, supersedes: null }))
-          : yield* Corrections.forNewVersion({
-            source: incident.source,
-            occurrence: incident.occurrence,
-            version: incident.version,
-            agreement: evaluation.agreement,
-            calendar
-          }, evaluation.notifications)
-        let queued = 0
-        for (const { notification, supersedes } of planned) {
-          if (yield* enqueue(incident.source, notification, supersedes)) {
-            notificationsCreated += 1
-            queued += 1
-          }
-        }
-        // Wakes every gateway's delivery worker when this incident commits.
-        if (queued > 0) yield* sql.query`SELECT pg_notify(${FeedInbox.wakeChannels.outbox}, '')`
+        const decided = yield* Redecide.decide(incident, { feedId, cause: isNew ? null : options.replay ?? null })
+        decisions.push(...decided.decisions)
+        rejected.push(...decided.rejected)
+        notificationsCreated += decided.notificationsCreated
       })
 
     const feedLevel = (reason: string) =>
@@ -245,7 +180,7 @@ export const ingest = (
   Effect.gen(function*() {
     const inbox = yield* FeedInbox.FeedInbox
     const received = yield* inbox.receive(feed, options.transport)
-    const report = yield* process(received.id, { repeat: received.repeat })
+    const report = yield* process(received.id, { repeat: received.repeat, ...(options.replay === undefined ? {} : { replay: options.replay }) })
     const deliveries = yield* Outbox.deliverDue
     return { ...report, deliveries }
   })
@@ -261,15 +196,3 @@ export const claimStored = (lease: Duration.DurationInput): Effect.Effect<Option
         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING id::text AS id`
   ).pipe(Effect.map((rows) => Option.fromNullable(rows[0]?.id)))
-
-const decisionDetail = (decision: Decision.Decision, recipient: string) => ({
-  child: decision.child,
-  recipient,
-  outcome: decision.outcome,
-  agreement: decision.agreement,
-  rule: decision.rule,
-  clause: decision.clause,
-  rationale: decision.rationale,
-  fields: [...decision.fields],
-  deadline: DateTime.formatIso(decision.deadline)
-})

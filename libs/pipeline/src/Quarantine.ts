@@ -2,23 +2,27 @@
  * The operator's view of the quarantine (DESIGN.md §8): every rejected record with where it was,
  * which field failed and why, its raw text sealed under its feed's data key. `retry` replays the
  * record — as received, or as the operator corrected it — through the same source plugin as a
- * new feed; `discard` closes it with a reason. Every step is audited, reading a record included.
+ * new feed; a child the gateway itself quarantined (no school in the directory) is decided again
+ * from its stored incident. `discard` closes it with a reason. Every step is audited, reading a
+ * record included.
  */
 import { AuditLog } from "@encompass/audit"
 import { Ids } from "@encompass/domain"
 import type { ChannelPlugin, RawFeed } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import type { SqlError } from "@encompass/store"
-import { Effect, Redacted, Schema, Stream } from "effect"
+import { Effect, Option, Redacted, Schema, Stream } from "effect"
 import * as FeedInbox from "./FeedInbox.js"
 import * as Ingest from "./Ingest.js"
 import type { IngestReport } from "./IngestReport.js"
+import * as IncidentTable from "./internal/IncidentTable.js"
 import * as Outbox from "./Outbox.js"
+import * as Redecide from "./Redecide.js"
 
 export class QuarantineError extends Schema.TaggedError<QuarantineError>()("QuarantineError", {
   module: Schema.Literal("Quarantine"),
   method: Schema.String,
-  reason: Schema.Literal("NotFound", "NotOpen", "NoRecord", "Unreadable"),
+  reason: Schema.Literal("NotFound", "NotOpen", "NoRecord", "Unreadable", "Superseded"),
   rejection: Schema.String,
   detail: Schema.String
 }) {
@@ -93,9 +97,9 @@ export const list = (options: { readonly status?: Status | "all"; readonly limit
 const entry = (method: string, id: string) =>
   Effect.flatMap(Sql.Sql, (sql) =>
     sql.use((s) =>
-      s<Array<EntryRow & { record: Uint8Array | null; data_key: Uint8Array | null }>>`SELECT r.id::text AS id, r.feed_id::text AS feed,
-          f.source, f.name AS feed_name, r.locator, r.field, r.reason, r.occurrence, r.status, r.record IS NOT NULL AS has_record,
-          r.created_at, r.resolution, r.record, f.data_key
+      s<Array<EntryRow & { record: Uint8Array | null; data_key: Uint8Array | null; sha256: string }>>`SELECT r.id::text AS id,
+          r.feed_id::text AS feed, f.source, f.name AS feed_name, r.locator, r.field, r.reason, r.occurrence, r.status,
+          r.record IS NOT NULL AS has_record, r.created_at, r.resolution, r.record, f.data_key, f.sha256
         FROM rejection r JOIN feed f ON f.id = r.feed_id WHERE r.id = ${/^\d+$/.test(id) ? id : "0"}`
     )
   ).pipe(Effect.flatMap(([row]) => (row === undefined ? Effect.fail(fail(method, id, "NotFound", "no such entry")) : Effect.succeed(row))))
@@ -144,11 +148,16 @@ export interface RetryReport {
 
 /**
  * Replays an open entry through its source as a new feed (transport `quarantine`): its record as
- * received, or `corrected` when the operator fixed it. With no rejection the entry is resolved;
- * otherwise it is replaced by the replay's own rejections, which are open entries in turn (or
- * stays open, when the replay was its own feed again). A
- * whole-feed rejection (no record) replays the stored feed itself, e.g. once its source plugin
- * is enabled.
+ * received, or `corrected` when the operator fixed it. A record already stored at its version
+ * (the same row, alone or at another line) is decided again rather than refused. A child the
+ * gateway quarantined after decoding (its school not in the directory) kept no record: its
+ * stored incident is decided again against the directory as it is now. A whole-feed rejection
+ * (no record) replays the stored feed itself, e.g. once its source plugin is enabled. Either way
+ * a recipient already notified of the version is not notified again.
+ *
+ * With no rejection like the entry's own the entry is resolved; otherwise it is replaced by the
+ * replay's own rejections, which are open entries in turn, or stays open when the replay was its
+ * own feed again.
  */
 export const retry = (
   id: string,
@@ -163,20 +172,24 @@ export const retry = (
     const audit = yield* AuditLog.AuditLog
     const row = yield* entry("retry", id)
     if (row.status !== "open") return yield* fail("retry", id, "NotOpen", `the entry is ${row.status}`)
+    const cause = `replay of quarantine entry ${row.id} by ${options.operator}`
 
-    const replay = row.locator === "feed" && row.record === null && options.corrected === undefined
-      ? yield* replayFeed(row.feed)
-      : yield* Effect.gen(function*() {
+    const replay = row.record !== null || options.corrected !== undefined
+      ? yield* Effect.gen(function*() {
         const content = options.corrected ?? Buffer.from(Redacted.value(yield* openRecord("retry", row)))
         const feed: RawFeed.RawFeed = { source: Ids.SourceId.make(row.source), name: `quarantine-${row.id}`, content: Stream.succeed(content) }
-        return yield* Ingest.ingest(feed, { transport: "quarantine" })
+        return yield* Ingest.ingest(feed, { transport: "quarantine", replay: cause })
       })
+      : row.locator === "feed"
+      ? yield* replayFeed(row.feed)
+      : yield* redecideIncident(row, cause)
 
-    // A replay whose bytes are the entry's own feed (a one-record feed retried as received) is
-    // that feed again: the entry stays open rather than pointing at itself.
-    const status = replay.rejected.length === 0 ? "resolved" : String(replay.feed.id) === row.feed ? "open" : "replaced"
+    // The entry stands while the replay rejects it again: in its own feed, the same place and field.
+    const ownFeed = String(replay.feed.id) === row.feed
+    const again = replay.rejected.some((r) => !ownFeed || (r.locator === row.locator && (r.field ?? null) === row.field))
+    const status = !again ? "resolved" : ownFeed ? "open" : "replaced"
     const resolution = status === "resolved"
-      ? `replayed as feed ${replay.feed.id} by ${options.operator}`
+      ? ownFeed ? `decided again in feed ${replay.feed.id} by ${options.operator}` : `replayed as feed ${replay.feed.id} by ${options.operator}`
       : status === "replaced"
       ? `replayed as feed ${replay.feed.id} by ${options.operator}; still rejected (see that feed's entries)`
       : null
@@ -191,6 +204,35 @@ export const retry = (
       })
     }))
     return { entry: toEntry({ ...row, status, resolution }), replay, status }
+  })
+
+/**
+ * A child the gateway quarantined for an unknown school (no record kept): the newest version of
+ * its occurrence that the entry's feed stored — or, for an entry a replay raised, the newest
+ * stored — decided again.
+ */
+const redecideIncident = (row: EntryRow & { readonly sha256: string }, cause: string) =>
+  Effect.gen(function*() {
+    const noRecord = fail("retry", row.id, "NoRecord", "no record text was kept for this rejection (a record over 1 MiB, or a gateway-level rejection); replay it with --file")
+    if (row.occurrence === null || !row.reason.startsWith(Redecide.unknownSetting)) return yield* noRecord
+    const fromFeed = yield* IncidentTable.fromFeed(row.source, row.occurrence, row.feed)
+    const [latest] = yield* IncidentTable.versions(row.source, row.occurrence)
+    const version = Option.getOrElse(fromFeed, () => latest)
+    if (version === undefined) return yield* noRecord
+    const decided = yield* Redecide.again({ source: row.source, occurrence: row.occurrence, version }, cause).pipe(
+      Effect.catchTag("@encompass/pipeline/RedecideError", (e) =>
+        Effect.fail(fail("retry", row.id, e.reason === "Superseded" ? "Superseded" : "NoRecord", e.detail)))
+    )
+    const deliveries = yield* Outbox.deliverDue
+    return {
+      feed: { id: Number(row.feed), name: row.feed_name, sha256: row.sha256, repeat: true },
+      incidents: 1,
+      repeats: 1,
+      rejected: decided.rejected,
+      decisions: decided.decisions,
+      notificationsCreated: decided.notificationsCreated,
+      deliveries
+    } satisfies IngestReport
   })
 
 const replayFeed = (feedId: string) =>

@@ -27,9 +27,12 @@ const setting = (urn: string, name: string, signedUp = true) =>
     channel: "secure-email"
   })
 
-export const directory = Either.getOrThrow(
-  Directory.fromSettings([setting("100001", "Kennet Meadow Primary"), setting("100002", "Chiltern Beech Primary"), setting("100007", "Cherwell Fields", false)])
-)
+const settings = [setting("100001", "Kennet Meadow Primary"), setting("100002", "Chiltern Beech Primary"), setting("100007", "Cherwell Fields", false)]
+
+export const directory = Either.getOrThrow(Directory.fromSettings(settings))
+
+/** The directory once the school `urn` has been added to it. */
+export const directoryWith = (urn: string) => Either.getOrThrow(Directory.fromSettings([...settings, setting(urn, "Added Later Primary")]))
 
 export const source = Ids.SourceId.make("niche-rms")
 
@@ -37,6 +40,7 @@ interface ChildSpec {
   readonly ref: string
   readonly urn: string
   readonly presence?: "present" | "witness" | "not-present"
+  readonly sensitive?: boolean
   readonly line: number
 }
 
@@ -61,7 +65,7 @@ export const incident = (
       presence: c.presence ?? "present",
       education: [{ _tag: "Setting", urn: c.urn }],
       riskGrading: "high",
-      sensitive: false,
+      sensitive: c.sensitive ?? false,
       locator: `line ${c.line}`
     }))
   })

@@ -5,7 +5,8 @@ import type { RawFeed } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
-import { ActiveAgreement, ActiveSources, FeedInbox, Ingest, Quarantine } from "../src/index.js"
+import { Directory } from "@encompass/directory"
+import { ActiveAgreement, ActiveSources, FeedInbox, Ingest, Quarantine, Redecide } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 
 /**
@@ -34,6 +35,13 @@ const lineSource: SourcePlugin.SourcePlugin = {
 }
 
 const ChannelLive = Layer.effect(ChannelPlugin.ChannelPlugin, Effect.map(Fixtures.recordingChannel, (r) => r.plugin))
+
+/** Once the school 100009, unknown when the feed came in, is in the directory. */
+const schoolAdded = Effect.provideService(Directory.Directory, Fixtures.directoryWith("100009"))
+
+const notificationsOf = (occurrence: string) =>
+  Effect.flatMap(Sql.Sql, (sql) =>
+    sql.query<{ recipient: string; state: string }>`SELECT recipient, state FROM notification WHERE occurrence = ${occurrence} ORDER BY id`)
 
 const TestLive = Layer.mergeAll(
   FeedInbox.layer,
@@ -102,6 +110,71 @@ layer(TestLive, { timeout: 120_000 })("Quarantine", (it) => {
       const retried = yield* Quarantine.retry(entry.id, { operator })
       expect(retried.status).toBe("open")
       expect((yield* Quarantine.get(entry.id)).status).toBe("open")
+    }))
+
+  it.effect("a child quarantined for an unknown school is decided again by `retry ID` once the school is added, and notified once", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q6.csv", "43/200010/26,100001\n43/200011/26,100009\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      expect(entry).toMatchObject({ locator: "line 2", field: "school_urn", hasRecord: false, occurrence: "43/200011/26" })
+      expect(yield* notificationsOf("43/200011/26")).toEqual([])
+
+      // Still unknown: the entry stays open and nothing is sent.
+      const early = yield* Quarantine.retry(entry.id, { operator })
+      expect(early.status).toBe("open")
+      expect(early.replay.notificationsCreated).toBe(0)
+
+      const retried = yield* schoolAdded(Quarantine.retry(entry.id, { operator }))
+      expect(retried.status).toBe("resolved")
+      expect(retried.replay.notificationsCreated).toBe(1)
+      expect(retried.replay.deliveries.map((d) => [d.recipient, d.outcome])).toEqual([["setting:100009", "delivered"]])
+      expect(retried.replay.decisions.map((d) => [d.recipient, d.outcome])).toEqual([["setting:100009", "share"]])
+      // The new decision replaced the first, naming its cause; both are in the audit log.
+      const [decision] = yield* Effect.flatMap(Sql.Sql, (sql) =>
+        sql.query<{ rule: string; cause: string }>`SELECT rule, cause FROM decision WHERE occurrence = '43/200011/26'`)
+      const cause = `replay of quarantine entry ${entry.id} by ${operator}`
+      expect(decision).toEqual({ rule: "share-permitted-fields", cause })
+      const decided = yield* Effect.flatMap(AuditLog.AuditLog, (a) =>
+        Stream.runCollect(a.events({ subjectPrefix: "occurrence:niche-rms/43/200011/26/" })))
+      expect(Chunk.toReadonlyArray(decided).filter((e) => e.stage === "decided").map((e) => [e.detail["rule"], e.detail["cause"] ?? null]))
+        .toEqual([["setting-unknown", null], ["setting-unknown", cause], ["share-permitted-fields", cause]])
+
+      // Decided a second time, or the feed received again: nothing more is sent.
+      expect((yield* Effect.flip(schoolAdded(Quarantine.retry(entry.id, { operator })))).reason).toBe("NotOpen")
+      const twice = yield* schoolAdded(Redecide.again({ source: Fixtures.source, occurrence: "43/200011/26", version: 1 }, "test"))
+      expect(twice.notificationsCreated).toBe(0)
+      yield* schoolAdded(Ingest.ingest(feed("q6.csv", "43/200010/26,100001\n43/200011/26,100009\n"), { transport: "file" }))
+      expect(yield* notificationsOf("43/200011/26")).toEqual([{ recipient: "setting:100009", state: "delivered" }])
+    }))
+
+  it.effect("`retry ID --file` with the byte-identical row is the same version, decided again rather than refused, and notified once", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q7.csv", "43/200012/26,100001\n43/200013/26,100009\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      const row = new TextEncoder().encode("43/200013/26,100009\n")
+
+      // Before the school is added the replay is rejected again for its school, not for its version.
+      const early = yield* Quarantine.retry(entry.id, { operator, corrected: row })
+      expect(early.status).toBe("replaced")
+      expect(early.replay.rejected.map((r) => r.reason)).toEqual([expect.stringContaining("no setting with this URN")])
+      const next = yield* firstOpen(early.replay.feed.id)
+
+      const retried = yield* schoolAdded(Quarantine.retry(next.id, { operator, corrected: row }))
+      expect(retried.replay.rejected).toEqual([])
+      expect(retried.status).toBe("resolved")
+      expect(retried.replay.notificationsCreated).toBe(1)
+      // The same file once more, as an ordinary ingest: a repeat, nothing new.
+      const repeat = yield* schoolAdded(Ingest.ingest(feed("again.csv", "43/200013/26,100009\n"), { transport: "file" }))
+      expect(repeat.notificationsCreated).toBe(0)
+      expect(repeat.rejected).toEqual([])
+      expect(yield* notificationsOf("43/200013/26")).toEqual([{ recipient: "setting:100009", state: "delivered" }])
+    }))
+
+  it.effect("a row at the same version with different content is still refused (a correction needs a new version, TVP ISA 4.1)", () =>
+    Effect.gen(function*() {
+      yield* Ingest.ingest(feed("q8.csv", "43/200014/26,100001\n"), { transport: "file" })
+      const changed = yield* Ingest.ingest(feed("q8b.csv", "43/200014/26,100002\n"), { transport: "file" })
+      expect(changed.rejected.map((r) => r.reason)).toEqual([expect.stringContaining("already received at this version with different content")])
     }))
 
   it.effect("discarding closes an entry with the operator's reason, audited", () =>

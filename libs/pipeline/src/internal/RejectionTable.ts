@@ -1,0 +1,30 @@
+/** Inserting into the quarantine (the `rejection` table); `Quarantine` reads and closes its entries. */
+import { AuditLog } from "@encompass/audit"
+import type { Rejection } from "@encompass/domain"
+import type { SqlError } from "@encompass/store"
+import { Sql } from "@encompass/store"
+import { Effect } from "effect"
+
+/**
+ * Records `rejection` of feed `feedId` with its sealed record, if any, and audits it (`rejected`);
+ * a feed processed again records each rejection once. Returns whether it was new.
+ */
+export const insert = (
+  feedId: string,
+  rejection: Rejection.Rejection,
+  sealed: Buffer | null
+): Effect.Effect<boolean, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog> =>
+  Effect.gen(function*() {
+    const sql = yield* Sql.Sql
+    const inserted = yield* sql.query`INSERT INTO rejection (feed_id, locator, field, reason, occurrence, record)
+      VALUES (${feedId}, ${rejection.locator}, ${rejection.field ?? null}, ${rejection.reason}, ${rejection.occurrence ?? null}, ${sealed})
+      ON CONFLICT DO NOTHING RETURNING id`
+    if (inserted.length === 0) return false
+    yield* Effect.flatMap(AuditLog.AuditLog, (audit) =>
+      audit.append({
+        stage: "rejected",
+        subject: `feed:${feedId}`,
+        detail: { locator: rejection.locator, field: rejection.field ?? null, reason: rejection.reason, occurrence: rejection.occurrence ?? null }
+      }))
+    return true
+  })

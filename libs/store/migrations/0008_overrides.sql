@@ -1,0 +1,28 @@
+-- Recorded overrides of a sensitive-case withhold (TVP ISA 3 "unless there is an overriding public
+-- safety requirement"; Bedford ISA 7, each case on its merits), and the cause of a re-decision.
+
+-- One person's decision to share a case marked sensitive: for one child of an occurrence (every
+-- version of it), with one recipient (a recipientKey) or, when NULL, every recipient. Revoking
+-- keeps the row: who granted it, who revoked it, and why, stay on record.
+CREATE TABLE sensitive_override (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  source      text        NOT NULL,
+  occurrence  text        NOT NULL,
+  child_ref   text        NOT NULL,
+  recipient   text,
+  granted_by  text        NOT NULL,
+  role        text        NOT NULL,
+  reason      text        NOT NULL,
+  granted_at  timestamptz NOT NULL DEFAULT now(),
+  revoked_at  timestamptz,
+  revoked_by  text,
+  revocation  text
+);
+-- At most one live override for a child and recipient; what a decision looks up.
+CREATE UNIQUE INDEX sensitive_override_live ON sensitive_override (source, occurrence, child_ref, coalesce(recipient, ''))
+  WHERE revoked_at IS NULL;
+
+-- A decision row holds the latest decision for its child and recipient; a re-decision (a replay,
+-- an override granted or revoked) replaces it and says why here. NULL: decided at intake. Every
+-- decision, the replaced ones included, is in the audit log.
+ALTER TABLE decision ADD COLUMN cause text;
