@@ -7,6 +7,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import postgres from "postgres"
 import type { SqlError } from "../SqlError.js"
+import { type Held, separate } from "./sessions.js"
 import { fromUnknown } from "./sqlError.js"
 
 const attempt = <A>(f: () => PromiseLike<A>): Effect.Effect<A, SqlError> =>
@@ -32,23 +33,32 @@ const open = (client: postgres.Sql): Effect.Effect<postgres.Sql, SqlError, Scope
     Effect.tap((c) => attempt(() => c`SELECT 1`))
   )
 
+/** A server's pool, and its connections for transactions and sessions (see sessions.ts). */
+export interface Server {
+  readonly pool: postgres.Sql
+  readonly held: Effect.Effect<Held, SqlError, Scope.Scope>
+}
+
 export const server = (
   url: Redacted.Redacted,
   options: { readonly max: number; readonly searchPath?: string | undefined }
-): Effect.Effect<postgres.Sql, SqlError, Scope.Scope> =>
-  Effect.suspend(() =>
-    open(
-      postgres(Redacted.value(url), {
-        ...common,
-        max: options.max,
-        idle_timeout: 60,
-        connection: {
-          ...common.connection,
-          ...(options.searchPath === undefined ? {} : { search_path: options.searchPath })
-        }
-      })
-    )
-  )
+): Effect.Effect<Server, SqlError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const settings = (max: number, onclose?: () => void): postgres.Options<{}> => ({
+      ...common,
+      max,
+      idle_timeout: 60,
+      ...(onclose === undefined ? {} : { onclose }),
+      connection: {
+        ...common.connection,
+        ...(options.searchPath === undefined ? {} : { search_path: options.searchPath })
+      }
+    })
+    return Effect.all({
+      pool: open(postgres(Redacted.value(url), settings(options.max))),
+      held: separate((onclose) => postgres(Redacted.value(url), settings(1, onclose)), options.max)
+    })
+  })
 
 /** `dataDir` undefined keeps the database in memory. */
 export const embedded = (dataDir: string | undefined): Effect.Effect<postgres.Sql, SqlError, Scope.Scope> =>
