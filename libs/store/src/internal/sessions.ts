@@ -40,6 +40,8 @@ export const reserving = (pool: postgres.Sql): Effect.Effect<Held, SqlError, Sco
 interface Slot {
   readonly client: postgres.Sql
   holder: Held["state"] | undefined
+  /** Its connection was lost: closed at once, as nothing on it can finish. */
+  discarded: boolean
 }
 
 /**
@@ -60,11 +62,12 @@ export const separate = (
             client: create(() => {
               if (slot.holder !== undefined) slot.holder.lost = true
             }),
-            holder: undefined
+            holder: undefined,
+            discarded: false
           }
           return slot
         }),
-        (slot) => Effect.promise(() => slot.client.end({ timeout: 5 }).catch(() => undefined))
+        (slot) => Effect.promise(() => slot.client.end({ timeout: slot.discarded ? 0 : 5 }).catch(() => undefined))
       )
     }),
     (pool) =>
@@ -75,6 +78,13 @@ export const separate = (
             slot.holder = state
             return { client: slot.client, state }
           }),
-          () => Effect.sync(() => (slot.holder = undefined))
+          // A client whose connection was lost is replaced, not reused: 3.4.x keeps the server's
+          // last error across the reconnect and fails the next holder's first statement with it.
+          ({ state }) =>
+            Effect.suspend(() => {
+              slot.holder = undefined
+              slot.discarded = state.lost
+              return state.lost ? Pool.invalidate(pool, slot) : Effect.void
+            })
         ))
   )
