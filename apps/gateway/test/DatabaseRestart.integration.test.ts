@@ -94,6 +94,10 @@ describe.skipIf(inDatabaseUrlRun || !ThrowawayPostgres.available)(
       await server.stop()
       await server.start()
       const restartMs = Date.now() - restartBegan
+      // Decoding goes on: more incidents than the restart found (the 10-minute lease would hold them).
+      const committed = await incidents()
+      await until("decoding to resume after the restart", async () => (await incidents()) > committed || decoded() >= 1, 30_000, g.output)
+      const resumedMs = Date.now() - restartBegan - restartMs
       await until("the cut-off feed decoded after the restart", () => {
         alive()
         return decoded() >= 1
@@ -123,6 +127,8 @@ describe.skipIf(inDatabaseUrlRun || !ThrowawayPostgres.available)(
         alive()
         return g.events().slice(recordingFailed).some((e) => says(e, "delivery outcome not recorded yet; retrying"))
       }, 30_000, g.output)
+      // Meanwhile /health says the database is away, and the process stays up.
+      expect((await fetch(`http://${g.http}/health`)).status).toBe(503)
       await server.start()
       await until(`all ${decodingCount + deliveryCount} notifications accepted`, () => {
         alive()
@@ -137,10 +143,11 @@ describe.skipIf(inDatabaseUrlRun || !ThrowawayPostgres.available)(
           feeds: sql.query<{ state: string }>`SELECT state FROM feed`
         }))
       alive()
+      expect((await fetch(`http://${g.http}/health`)).status).toBe(200)
       expect(await stopGateway(g, "SIGTERM")).toBe(0)
       gateway = undefined
       const duplicates = [...relay.byMessageId.entries()].filter(([, n]) => n > 1)
-      console.log(JSON.stringify({ restartMs, decodedAfterMs, accepted: relay.received(), duplicates: duplicates.length }))
+      console.log(JSON.stringify({ restartMs, resumedMs, decodedAfterMs, accepted: relay.received(), duplicates: duplicates.length }))
 
       // Both feeds decoded in full, every notification delivered, under its own Message-ID only.
       expect(stored.feeds.map((f) => f.state)).toEqual(["processed", "processed"])

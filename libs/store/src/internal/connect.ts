@@ -33,6 +33,27 @@ const open = (client: postgres.Sql): Effect.Effect<postgres.Sql, SqlError, Scope
     Effect.tap((c) => attempt(() => c`SELECT 1`))
   )
 
+// postgres.js 3.4.x reads the server's array types on each new connection from a promise that
+// nothing awaits (`fetchArrayTypes` in connection.js): a server that ends the connection just then
+// (a restart) rejects it unhandled, and Node ends the process. Such a rejection, a connection-class
+// PostgresError raised inside the driver, concerns only a connection already lost, which the
+// pool replaces; every other unhandled rejection still ends the process, as it would without this.
+const lostInDriver = (reason: unknown): boolean =>
+  reason instanceof Error && reason.name === "PostgresError" &&
+  /^(08|57P0[123])/.test(String((reason as { code?: unknown }).code)) &&
+  /[\\/]postgres[\\/]src[\\/]connection\.js|\bErrorResponse\b/.test(reason.stack ?? "")
+
+const ignoringLostInDriver: Effect.Effect<void, never, Scope.Scope> = Effect.asVoid(Effect.acquireRelease(
+  Effect.sync(() => {
+    const handler = (reason: unknown) => {
+      if (!lostInDriver(reason)) throw reason
+    }
+    process.on("unhandledRejection", handler)
+    return handler
+  }),
+  (handler) => Effect.sync(() => process.off("unhandledRejection", handler))
+))
+
 /** A server's pool, and its connections for transactions and sessions (see sessions.ts). */
 export interface Server {
   readonly pool: postgres.Sql
@@ -54,10 +75,10 @@ export const server = (
         ...(options.searchPath === undefined ? {} : { search_path: options.searchPath })
       }
     })
-    return Effect.all({
+    return Effect.zipRight(ignoringLostInDriver, Effect.all({
       pool: open(postgres(Redacted.value(url), settings(options.max))),
       held: separate((onclose) => postgres(Redacted.value(url), settings(1, onclose)), options.max)
-    })
+    }))
   })
 
 /** `dataDir` undefined keeps the database in memory. */
