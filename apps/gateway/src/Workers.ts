@@ -2,8 +2,9 @@
  * The gateway's background work: decoding stored feeds and delivering due notifications. Each
  * worker runs when woken — by this process (a feed received, a feed just decoded) or, through
  * LISTEN/NOTIFY, by any gateway process on the same server — and on a poll, the fallback. A failure is
- * logged and the loop goes on; interruption (SIGTERM) releases the feed being decoded, whose
- * work so far is committed incident by incident and is simply skipped when it is decoded again.
+ * logged and the loop goes on; interruption (SIGTERM), or a database failure once the database
+ * answers again, releases the feed being decoded, whose work so far is committed incident by
+ * incident and is simply skipped when it is decoded again.
  */
 import { Alerts, FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
 import { Sql, SqlError } from "@encompass/store"

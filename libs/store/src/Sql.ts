@@ -88,13 +88,14 @@ const makeWith = (pool: postgres.Sql, backend: Backend, held: Effect.Effect<Held
   const attempt = <A>(method: string, f: () => PromiseLike<A>): Effect.Effect<A, SqlError> =>
     Effect.tryPromise({ try: f, catch: (cause) => fromUnknown("Sql", method, cause) })
 
-  // On a held connection: nothing more once it is lost, and a connection error marks it lost.
+  // On a held connection: nothing more once it is lost, and an error that ends the server's
+  // session marks it lost (not 53xxx, insufficient resources: that session lives on).
   const on = <A>(method: string, r: Option.Option<Reserved>, f: (client: postgres.Sql) => PromiseLike<A>): Effect.Effect<A, SqlError> => {
     if (Option.isNone(r)) return attempt(method, () => f(pool))
     const { client, state } = r.value
     if (state.lost) return Effect.fail(lostError(method))
     return attempt(method, () => f(client)).pipe(
-      Effect.tapError((e) => Effect.sync(() => (state.lost ||= e.reason === "Connection")))
+      Effect.tapError((e) => Effect.sync(() => (state.lost ||= e.reason === "Connection" && e.code?.startsWith("53") !== true)))
     )
   }
 

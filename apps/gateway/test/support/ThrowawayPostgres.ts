@@ -10,14 +10,16 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 
-const bin = "/usr/lib/postgresql/15/bin"
+// Debian's layout, /usr/lib/postgresql/<major>/bin: the newest major installed.
+const versions = fs.existsSync("/usr/lib/postgresql") ? fs.readdirSync("/usr/lib/postgresql").filter((v) => /^\d+$/.test(v)) : []
+const bin = path.join("/usr/lib/postgresql", versions.sort((a, b) => Number(b) - Number(a))[0] ?? "15", "bin")
 const tools = ["initdb", "pg_ctl"].map((tool) => path.join(bin, tool))
 export const missing = tools.filter((tool) => !fs.existsSync(tool))
 // Skipped only on a developer machine without the server binaries; in CI their absence fails the test.
 export const available = missing.length === 0 || process.env["CI"] === "true"
 /** A suite title that says when, and why, the suite is skipped. */
 export const titled = (name: string) =>
-  available ? name : `${name} — SKIPPED: ${missing.join(", ")} not installed (apt-get install postgresql-15)`
+  available ? name : `${name} — SKIPPED: ${missing.join(", ")} not installed (apt-get install postgresql)`
 
 const asRoot = process.getuid?.() === 0
 const idOf = (flag: "-u" | "-g") => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim())
