@@ -77,7 +77,9 @@ export const server = (
     })
     return Effect.zipRight(ignoringLostInDriver, Effect.all({
       pool: open(postgres(Redacted.value(url), settings(options.max))),
-      held: separate((onclose) => postgres(Redacted.value(url), settings(1, onclose)), options.max)
+      // Half as many again as the pool: a process runs few transactions at once, and those
+      // beyond wait for a connection rather than open more on a server shared by several processes.
+      held: separate((onclose) => postgres(Redacted.value(url), settings(1, onclose)), Math.max(2, Math.ceil(options.max / 2)))
     }))
   })
 
