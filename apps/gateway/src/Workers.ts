@@ -2,11 +2,12 @@
  * The gateway's background work: decoding stored feeds and delivering due notifications. Each
  * worker runs when woken — by this process (a feed received, a feed just decoded) or, through
  * LISTEN/NOTIFY, by any gateway process on the same server — and on a poll, the fallback. A failure is
- * logged and the loop goes on; interruption (SIGTERM) releases the feed being decoded, whose
- * work so far is committed incident by incident and is simply skipped when it is decoded again.
+ * logged and the loop goes on; interruption (SIGTERM), or a database failure once the database
+ * answers again, releases the feed being decoded, whose work so far is committed incident by
+ * incident and is simply skipped when it is decoded again.
  */
 import { Alerts, FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
-import { Sql } from "@encompass/store"
+import { Sql, SqlError } from "@encompass/store"
 import { Context, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
 
 /** Wake-up calls between the inbox and the workers; a sliding queue of one coalesces them. */
@@ -33,6 +34,9 @@ export const wakingInboxLayer = Layer.effect(
 const waitFor = (queue: Queue.Queue<void>, poll: Duration.Duration) =>
   Effect.race(Queue.take(queue), Effect.sleep(poll)).pipe(Effect.zipRight(Queue.takeAll(queue)), Effect.asVoid)
 
+const releaseClaim = (id: string) =>
+  Effect.flatMap(Sql.Sql, (sql) => sql.query`UPDATE feed SET claimed_until = NULL WHERE id = ${id} AND state = 'stored'`)
+
 /** Decodes one claimed feed, releasing the claim if interrupted so another process takes it at once. */
 const processClaimed = (id: string) =>
   Ingest.process(id).pipe(
@@ -47,22 +51,44 @@ const processClaimed = (id: string) =>
         })
       )
     ),
-    Effect.onInterrupt(() =>
-      Effect.ignore(Effect.flatMap(Sql.Sql, (sql) => sql.query`UPDATE feed SET claimed_until = NULL WHERE id = ${id} AND state = 'stored'`))
+    Effect.onInterrupt(() => Effect.ignore(releaseClaim(id)))
+  )
+
+/**
+ * A decode the database cut off (a restart, a lost connection) gives its claim back as soon as
+ * the database answers again, so the feed is taken up within seconds rather than when its lease
+ * runs out; what it had committed is skipped the second time. Any other failure keeps the claim
+ * for the lease: decoding again at once would fail the same way.
+ */
+const failed = (id: string, lease: Duration.Duration) => (error: Effect.Effect.Error<ReturnType<typeof processClaimed>>) =>
+  Effect.logError("feed could not be decoded", error.message).pipe(
+    Effect.annotateLogs({ feed: id }),
+    Effect.zipRight(
+      error._tag === "SqlError" && error.retryable
+        ? releaseClaim(id).pipe(
+          SqlError.retryWhileAway(lease),
+          Effect.catchAll((e) => Effect.logError("could not release the feed's claim; it lapses with its lease", e.message)),
+          Effect.annotateLogs({ feed: id })
+        )
+        : Effect.void
     )
   )
 
 export const feedWorker = (options: { readonly poll: Duration.Duration; readonly lease: Duration.Duration }) =>
   Effect.gen(function*() {
     const wake = yield* Wake
+    // Counts the feeds decoded. A database failure ends the round, so a database that keeps
+    // failing is tried again at the next wake-up or poll, not in a tight loop.
     const drain: Effect.Effect<number, never, Effect.Effect.Context<ReturnType<typeof processClaimed>> | Sql.Sql> = Effect.gen(function*() {
       let decoded = 0
       while (true) {
         const claimed = yield* Ingest.claimStored(options.lease)
         if (Option.isNone(claimed)) return decoded
-        yield* processClaimed(claimed.value).pipe(
-          Effect.catchAll((error) => Effect.logError("feed could not be decoded", error.message).pipe(Effect.annotateLogs({ feed: claimed.value })))
+        const databaseFailed = yield* processClaimed(claimed.value).pipe(
+          Effect.as(false),
+          Effect.catchAll((error) => Effect.as(failed(claimed.value, options.lease)(error), error._tag === "SqlError" && error.retryable))
         )
+        if (databaseFailed) return decoded
         decoded += 1
       }
     }).pipe(Effect.catchAll((error) => Effect.as(Effect.logError("could not claim stored feeds", error.message), 0)))

@@ -164,6 +164,9 @@ export interface OpenedFeed {
   readonly dataKey: Option.Option<Vault.DataKey>
 }
 
+/** How long reading a stored piece waits for the database to come back before the feed fails. */
+const pieceReadPatience = Duration.seconds(30)
+
 /**
  * A stored feed as a RawFeed whose content is decrypted piece by piece as the decoder pulls it,
  * one query per piece (no cursor holds the embedded store's connection while the decoder
@@ -187,6 +190,8 @@ export const open = (id: string): Effect.Effect<Option.Option<OpenedFeed>, SqlEr
       onRight: (key) =>
         Stream.paginateChunkEffect(0, (seq) =>
           sql.query<{ sealed: Uint8Array }>`SELECT sealed FROM feed_chunk WHERE feed_id = ${id} AND seq = ${seq}`.pipe(
+            // A database restart is waited out: an unreadable feed is marked failed for good.
+            SqlError.retryWhileAway(pieceReadPatience),
             Effect.mapError((e) => unreadable(`the stored feed cannot be read: ${e.message}`)),
             Effect.flatMap(([piece]) =>
               piece === undefined

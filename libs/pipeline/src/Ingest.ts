@@ -152,7 +152,8 @@ export const process = (
           sql.transaction(AuditLog.deferred(decoded._tag === "Rejection" ? quarantine(decoded) : accept(source, decoded)))
         ),
         // The stored bytes could not be read back: keep what was decided, say why the rest was not.
-        Effect.tapError((error) => feedLevel(error.reason))
+        // A database failure is no fault of the feed's: it stays stored, to be decoded again.
+        Effect.tapError((error) => (error._tag === "FeedReadError" ? feedLevel(error.reason) : Effect.void))
       )
       yield* sql.query`UPDATE feed SET state = 'processed', processed_at = now(), failure = NULL, claimed_until = NULL
         WHERE id = ${feedId} AND state <> 'receiving'`

@@ -18,8 +18,7 @@ import { AuditLog } from "@encompass/audit"
 import { Notification } from "@encompass/domain"
 import { Authorization } from "@encompass/isa-policy"
 import { ChannelPlugin } from "@encompass/plugin-sdk"
-import type { SqlError } from "@encompass/store"
-import { Sql } from "@encompass/store"
+import { Sql, SqlError } from "@encompass/store"
 import { Chunk, Duration, Effect, Either, Option, Schedule, Schema } from "effect"
 import { ActiveAgreement } from "./ActiveAgreement.js"
 import * as Alerts from "./Alerts.js"
@@ -176,6 +175,19 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
         }
       }))
 
+    // The relay may already have accepted the message: its outcome must not be lost because the
+    // database is away just then (a restart). The claim is kept and the recording retried for up to
+    // the lease; past it another process may take the notification over and send it again, under
+    // the same Message-ID.
+    const recorded = (due: Due, outcome: Outcome) =>
+      record(due, outcome).pipe(
+        Effect.catchIf((e) => e.retryable, (e) =>
+          Effect.logWarning("delivery outcome not recorded yet; retrying", e.message).pipe(
+            Effect.annotateLogs({ reference: due.reference, outcome: outcome._tag }),
+            Effect.zipRight(record(due, outcome).pipe(SqlError.retryWhileAway(lease)))
+          ))
+      )
+
     // The alert: ids and the reason only. The error text (a remote's reply may quote an address)
     // stays in the database and the audit log, for `encompass outbox show`. The region's sink
     // (e.g. the SPOC's email) is optional here: see `Alerts.Alerts`.
@@ -233,7 +245,7 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
       const [due] = yield* claim
       if (due === undefined) return lines
       const outcome = yield* attempt(due).pipe(Effect.onInterrupt(() => release(due)))
-      yield* record(due, outcome)
+      yield* recorded(due, outcome)
       if (outcome._tag === "dead") yield* alert(due, outcome.reason)
       lines.push({ reference: due.reference, recipient: due.recipient, outcome: outcome._tag, detail: outcome.detail })
     }

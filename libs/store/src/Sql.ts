@@ -9,8 +9,10 @@ import { randomBytes } from "node:crypto"
 import type postgres from "postgres"
 import * as connect from "./internal/connect.js"
 import { migrate } from "./internal/migrate.js"
+import * as sessions from "./internal/sessions.js"
+import type { Held } from "./internal/sessions.js"
 import { fromUnknown } from "./internal/sqlError.js"
-import type { SqlError } from "./SqlError.js"
+import { SqlError } from "./SqlError.js"
 
 /**
  * The postgres.js handle a `use` callback receives: the pool, or the connection of the
@@ -60,16 +62,25 @@ export interface Sql {
 
 export const Sql = Context.GenericTag<Sql>("@encompass/store/Sql")
 
-interface Reserved {
-  readonly client: postgres.ReservedSql
+interface Reserved extends Held {
   /** 0: reserved, no transaction; 1: in a transaction; 2+: in savepoints. */
   readonly depth: number
-  // Shared by all depths; a fiber that outlives the reservation falls back to the pool.
-  readonly state: { released: boolean }
 }
 
 /** Wraps a postgres.js pool. The layers below build the pool; `make` is for an existing one. */
-export const make = (pool: postgres.Sql, backend: Backend): Sql => {
+export const make = (pool: postgres.Sql, backend: Backend): Sql => makeWith(pool, backend, sessions.reserving(pool))
+
+// The statement a held connection refuses once it was lost (sessions.ts says why).
+const lostError = (method: string) =>
+  new SqlError({
+    module: "Sql",
+    method,
+    reason: "Connection",
+    code: "CONNECTION_CLOSED",
+    detail: "the database connection was lost; the work not yet committed on it was rolled back"
+  })
+
+const makeWith = (pool: postgres.Sql, backend: Backend, held: Effect.Effect<Held, SqlError, Scope.Scope>): Sql => {
   // One FiberRef per instance, so two stores in one program never share a transaction.
   const current = FiberRef.unsafeMake(Option.none<Reserved>())
   const reserved = Effect.map(FiberRef.get(current), Option.filter((r) => !r.state.released))
@@ -77,13 +88,23 @@ export const make = (pool: postgres.Sql, backend: Backend): Sql => {
   const attempt = <A>(method: string, f: () => PromiseLike<A>): Effect.Effect<A, SqlError> =>
     Effect.tryPromise({ try: f, catch: (cause) => fromUnknown("Sql", method, cause) })
 
-  const use: Sql["use"] = (f) =>
-    Effect.flatMap(reserved, (r) => attempt("use", () => f(Option.isSome(r) ? r.value.client : pool)))
+  // On a held connection: nothing more once it is lost, and an error that ends the server's
+  // session marks it lost (not 53xxx, insufficient resources: that session lives on).
+  const on = <A>(method: string, r: Option.Option<Reserved>, f: (client: postgres.Sql) => PromiseLike<A>): Effect.Effect<A, SqlError> => {
+    if (Option.isNone(r)) return attempt(method, () => f(pool))
+    const { client, state } = r.value
+    if (state.lost) return Effect.fail(lostError(method))
+    return attempt(method, () => f(client)).pipe(
+      Effect.tapError((e) => Effect.sync(() => (state.lost ||= e.reason === "Connection" && e.code?.startsWith("53") !== true)))
+    )
+  }
+
+  const use: Sql["use"] = (f) => Effect.flatMap(reserved, (r) => on("use", r, f))
 
   const query: Sql["query"] = <A extends object>(
     strings: TemplateStringsArray,
     ...params: ReadonlyArray<postgres.ParameterOrFragment<never>>
-  ) => Effect.flatMap(reserved, (r) => attempt("query", () => (Option.isSome(r) ? r.value.client : pool)<Array<A>>(strings, ...params)))
+  ) => Effect.flatMap(reserved, (r) => on("query", r, (client) => client<Array<A>>(strings, ...params)))
 
   const stream: Sql["stream"] = <A extends object>(
     f: (client: Client) => postgres.PendingQuery<Array<A>>,
@@ -91,23 +112,21 @@ export const make = (pool: postgres.Sql, backend: Backend): Sql => {
   ) =>
     Stream.unwrap(
       Effect.flatMap(reserved, (r) =>
-        Effect.try({
-          try: () => f(Option.isSome(r) ? r.value.client : pool).cursor(options?.batchSize ?? 500),
-          catch: (cause) => fromUnknown("Sql", "stream", cause)
-        }))
+        Option.isSome(r) && r.value.state.lost
+          ? Effect.fail(lostError("stream"))
+          : Effect.try({
+            try: () => f(Option.isSome(r) ? r.value.client : pool).cursor(options?.batchSize ?? 500),
+            catch: (cause) => fromUnknown("Sql", "stream", cause)
+          }))
         .pipe(Effect.map((batches) => Stream.fromAsyncIterable(batches, (cause) => fromUnknown("Sql", "stream", cause))))
     ).pipe(Stream.mapConcat((rows): ReadonlyArray<A> => rows))
 
   const reserve = <A, E, R>(f: (r: Reserved) => Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-    Effect.acquireUseRelease(
-      Effect.map(attempt("reserve", () => pool.reserve()), (client): Reserved => ({ client, depth: 0, state: { released: false } })),
-      f,
-      (r) =>
-        Effect.sync(() => {
-          r.state.released = true
-          r.client.release()
-        })
-    )
+    Effect.scoped(Effect.gen(function*() {
+      const connection = yield* held
+      yield* Effect.addFinalizer(() => Effect.sync(() => (connection.state.released = true)))
+      return yield* f({ ...connection, depth: 0 })
+    }))
 
   const withConnection: Sql["withConnection"] = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     Effect.flatMap(reserved, (r): Effect.Effect<A, E | SqlError, R> =>
@@ -118,7 +137,7 @@ export const make = (pool: postgres.Sql, backend: Backend): Sql => {
     const [begin, commit, rollback] = r.depth === 0
       ? ["BEGIN", "COMMIT", "ROLLBACK"]
       : [`SAVEPOINT ${savepoint}`, `RELEASE SAVEPOINT ${savepoint}`, `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`]
-    const run = (statement: string) => attempt("transaction", () => r.client.unsafe(statement))
+    const run = (statement: string) => on("transaction", Option.some(r), (client) => client.unsafe(statement))
     const inner: Reserved = { client: r.client, depth: r.depth + 1, state: r.state }
     return Effect.uninterruptibleMask((restore) =>
       run(begin).pipe(
@@ -126,7 +145,8 @@ export const make = (pool: postgres.Sql, backend: Backend): Sql => {
         Effect.flatMap((exit): Effect.Effect<A, E | SqlError> =>
           Exit.isSuccess(exit)
             ? Effect.as(run(commit), exit.value)
-            : Effect.zipRight(Effect.ignore(run(rollback)), exit)
+            // A lost connection's transaction ended with its server session: nothing to roll back.
+            : Effect.zipRight(r.state.lost ? Effect.void : Effect.ignore(run(rollback)), exit)
         )
       )
     )
@@ -177,24 +197,30 @@ export type Options =
   }
 
 const build = (
-  client: Effect.Effect<postgres.Sql, SqlError, Scope.Scope>,
+  client: Effect.Effect<connect.Server, SqlError, Scope.Scope>,
   backend: Backend,
   shouldMigrate: boolean | undefined
 ): Layer.Layer<Sql, SqlError> =>
   Layer.scoped(
     Sql,
     Effect.gen(function*() {
-      const sql = make(yield* client, backend)
+      const { held, pool } = yield* client
+      const sql = makeWith(pool, backend, held)
       if (shouldMigrate !== false) yield* migrate(sql, migrations)
       return sql
     })
   )
 
+// The embedded store's one connection is held with the driver's own `reserve()`: PGlite runs in
+// this process, so that connection is never lost to a server restart.
+const embedded = (dataDir: string | undefined): Effect.Effect<connect.Server, SqlError, Scope.Scope> =>
+  Effect.map(connect.embedded(dataDir), (pool) => ({ pool, held: sessions.reserving(pool) }))
+
 /** Connects (server or embedded per `options`), migrates, and closes everything on release. */
 export const layer = (options: Options): Layer.Layer<Sql, SqlError> =>
   "url" in options
     ? build(connect.server(options.url, { max: options.max ?? 10 }), "server", options.migrate)
-    : build(connect.embedded(options.dataDir === memory ? undefined : options.dataDir), "embedded", options.migrate)
+    : build(embedded(options.dataDir === memory ? undefined : options.dataDir), "embedded", options.migrate)
 
 // An empty DATABASE_URL counts as unset, as shells and compose files often leave it so.
 const databaseUrl = Config.option(Config.redacted("DATABASE_URL")).pipe(
@@ -219,9 +245,9 @@ export const layerConfig: Layer.Layer<Sql, SqlError | ConfigError.ConfigError> =
 export const layerTestWith = (options: { readonly migrate?: boolean | undefined }): Layer.Layer<Sql, SqlError | ConfigError.ConfigError> =>
   Layer.unwrapEffect(
     Effect.map(databaseUrl, (url) => {
-      if (Option.isNone(url)) return build(connect.embedded(undefined), "embedded", options.migrate)
+      if (Option.isNone(url)) return build(embedded(undefined), "embedded", options.migrate)
       const schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`
-      const client = Effect.tap(connect.server(url.value, { max: 4, searchPath: schema }), (c) =>
+      const client = Effect.tap(connect.server(url.value, { max: 4, searchPath: schema }), ({ pool: c }) =>
         Effect.acquireRelease(
           Effect.tryPromise({ try: () => c.unsafe(`CREATE SCHEMA ${schema}`), catch: (cause) => fromUnknown("Sql", "layerTest", cause) }),
           () => Effect.ignoreLogged(Effect.tryPromise(() => c.unsafe(`DROP SCHEMA ${schema} CASCADE`)))

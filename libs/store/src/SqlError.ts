@@ -3,7 +3,8 @@
  * it never carries query parameter values or Postgres' `detail` text: either may hold personal
  * data. It keeps only the SQLSTATE or driver code, a constraint name and a short safe message.
  */
-import { Schema } from "effect"
+import { Effect, Schedule, Schema } from "effect"
+import type { Duration } from "effect"
 
 /**
  * Why a database call failed. `Connection`, `Timeout` and `Conflict` (serialization failure or
@@ -31,3 +32,14 @@ export class SqlError extends Schema.TaggedError<SqlError>()("SqlError", {
     return `${this.module}.${this.method} failed (${this.reason}${code}): ${this.detail}`
   }
 }
+
+/**
+ * Retries `self` while it fails with a retryable SqlError (the database is away, e.g. restarting,
+ * or a conflict), every 0.1 s doubling to every 2 s, for up to `within`; then fails with the last
+ * error. For work that must not be dropped because the database blinked.
+ */
+export const retryWhileAway = (within: Duration.DurationInput) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.retry(self, {
+    while: (e) => e instanceof SqlError && e.retryable,
+    schedule: Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.upTo(within))
+  })

@@ -112,6 +112,50 @@ layer(Sql.layerTest)("Sql", (it) => {
       expect(yield* count("tx_isolation")).toBe(1)
     }))
 
+  it.effect("a transaction whose connection the server ends fails with a Connection error, and the store goes on (server)", () =>
+    Effect.gen(function*() {
+      const sql = yield* Sql.Sql
+      // The embedded database runs in this process: its one connection is never ended under it.
+      if (sql.backend === "embedded") return
+      yield* createTable("tx_lost")
+      const pause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 200)))
+      const pidOfThisConnection = Effect.map(sql.query<{ pid: number }>`SELECT pg_backend_pid() AS pid`, (rows) => rows[0]?.pid ?? 0)
+      // Forked before the transaction, so it is not part of it: ends the backend it is given.
+      const terminator = Effect.gen(function*() {
+        const pid = yield* Deferred.make<number>()
+        const done = yield* Deferred.make<void>()
+        yield* Effect.fork(Deferred.await(pid).pipe(
+          Effect.flatMap((p) => sql.query`SELECT pg_terminate_backend(${p})`),
+          Effect.zipRight(Deferred.succeed(done, undefined))
+        ))
+        return { end: (p: number) => Deferred.succeed(pid, p), ended: Deferred.await(done) }
+      })
+      // Ended between two statements (its next one, then its ROLLBACK, would be written to a
+      // closed socket: postgres.js 3.4.9 threw an uncaught TypeError there), and mid-statement.
+      const between = Effect.flatMap(terminator, (t) =>
+        sql.transaction(Effect.gen(function*() {
+          yield* insert("tx_lost", 1)
+          yield* t.end(yield* pidOfThisConnection)
+          yield* t.ended
+          yield* pause
+          yield* insert("tx_lost", 2)
+        })))
+      const during = Effect.flatMap(terminator, (t) =>
+        sql.transaction(Effect.gen(function*() {
+          yield* insert("tx_lost", 3)
+          yield* t.end(yield* pidOfThisConnection)
+          yield* sql.query`SELECT pg_sleep(10)`
+        })))
+      for (const cut of [between, during]) {
+        const error = yield* Effect.flip(cut)
+        expect(error.reason).toBe("Connection")
+      }
+      // Nothing of either was committed, and every held connection works again.
+      expect(yield* count("tx_lost")).toBe(0)
+      for (let id = 10; id < 20; id++) yield* sql.transaction(insert("tx_lost", id))
+      expect(yield* count("tx_lost")).toBe(10)
+    }))
+
   it.effect("listen receives NOTIFY payloads from any connection on the server; on the embedded store it stays silent", () =>
     Effect.gen(function*() {
       const sql = yield* Sql.Sql

@@ -3,7 +3,8 @@
  * with the demo certificate, as `MailSink` does, that keeps no files but counts every accepted
  * message by its Message-ID — so a test sees each notification arrive, and any re-send of it.
  * `delayMs` holds each message's answer back, as a slow relay would, so deliveries are in flight
- * long enough for a test to interrupt them.
+ * long enough for a test to interrupt them. `beforeAnswer` does the same on the test's cue: the
+ * message is answered 250 once the promise it returns resolves.
  */
 import { SMTPServer } from "smtp-server"
 import { tls } from "./Gateway.js"
@@ -19,7 +20,10 @@ export interface CountingSink {
   readonly close: () => Promise<void>
 }
 
-export const start = (options: { readonly delayMs?: number | undefined } = {}): Promise<CountingSink> => {
+export const start = (options: {
+  readonly delayMs?: number | undefined
+  readonly beforeAnswer?: ((messageId: string) => Promise<void>) | undefined
+} = {}): Promise<CountingSink> => {
   const byMessageId = new Map<string, number>()
   let received = 0
   const server = new SMTPServer({
@@ -40,7 +44,8 @@ export const start = (options: { readonly delayMs?: number | undefined } = {}): 
           byMessageId.set(id, (byMessageId.get(id) ?? 0) + 1)
           callback(null, "Saved")
         }
-        if (options.delayMs === undefined || options.delayMs <= 0) accept()
+        if (options.beforeAnswer !== undefined) void options.beforeAnswer(id).then(accept, (error: Error) => callback(error))
+        else if (options.delayMs === undefined || options.delayMs <= 0) accept()
         else setTimeout(accept, options.delayMs)
       })
     }

@@ -7,6 +7,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import postgres from "postgres"
 import type { SqlError } from "../SqlError.js"
+import { type Held, separate } from "./sessions.js"
 import { fromUnknown } from "./sqlError.js"
 
 const attempt = <A>(f: () => PromiseLike<A>): Effect.Effect<A, SqlError> =>
@@ -32,23 +33,55 @@ const open = (client: postgres.Sql): Effect.Effect<postgres.Sql, SqlError, Scope
     Effect.tap((c) => attempt(() => c`SELECT 1`))
   )
 
+// postgres.js 3.4.x reads the server's array types on each new connection from a promise that
+// nothing awaits (`fetchArrayTypes` in connection.js): a server that ends the connection just then
+// (a restart) rejects it unhandled, and Node ends the process. Such a rejection, a connection-class
+// PostgresError raised inside the driver, concerns only a connection already lost, which the
+// pool replaces; every other unhandled rejection still ends the process, as it would without this.
+const lostInDriver = (reason: unknown): boolean =>
+  reason instanceof Error && reason.name === "PostgresError" &&
+  /^(08|57P0[123])/.test(String((reason as { code?: unknown }).code)) &&
+  /[\\/]postgres[\\/]src[\\/]connection\.js|\bErrorResponse\b/.test(reason.stack ?? "")
+
+const ignoringLostInDriver: Effect.Effect<void, never, Scope.Scope> = Effect.asVoid(Effect.acquireRelease(
+  Effect.sync(() => {
+    const handler = (reason: unknown) => {
+      if (!lostInDriver(reason)) throw reason
+    }
+    process.on("unhandledRejection", handler)
+    return handler
+  }),
+  (handler) => Effect.sync(() => process.off("unhandledRejection", handler))
+))
+
+/** A server's pool, and its connections for transactions and sessions (see sessions.ts). */
+export interface Server {
+  readonly pool: postgres.Sql
+  readonly held: Effect.Effect<Held, SqlError, Scope.Scope>
+}
+
 export const server = (
   url: Redacted.Redacted,
   options: { readonly max: number; readonly searchPath?: string | undefined }
-): Effect.Effect<postgres.Sql, SqlError, Scope.Scope> =>
-  Effect.suspend(() =>
-    open(
-      postgres(Redacted.value(url), {
-        ...common,
-        max: options.max,
-        idle_timeout: 60,
-        connection: {
-          ...common.connection,
-          ...(options.searchPath === undefined ? {} : { search_path: options.searchPath })
-        }
-      })
-    )
-  )
+): Effect.Effect<Server, SqlError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const settings = (max: number, onclose?: () => void): postgres.Options<{}> => ({
+      ...common,
+      max,
+      idle_timeout: 60,
+      ...(onclose === undefined ? {} : { onclose }),
+      connection: {
+        ...common.connection,
+        ...(options.searchPath === undefined ? {} : { search_path: options.searchPath })
+      }
+    })
+    return Effect.zipRight(ignoringLostInDriver, Effect.all({
+      pool: open(postgres(Redacted.value(url), settings(options.max))),
+      // Half as many again as the pool: a process runs few transactions at once, and those
+      // beyond wait for a connection rather than open more on a server shared by several processes.
+      held: separate((onclose) => postgres(Redacted.value(url), settings(1, onclose)), Math.max(2, Math.ceil(options.max / 2)))
+    }))
+  })
 
 /** `dataDir` undefined keeps the database in memory. */
 export const embedded = (dataDir: string | undefined): Effect.Effect<postgres.Sql, SqlError, Scope.Scope> =>
