@@ -18,6 +18,7 @@ import * as OutboxCommand from "./OutboxCommand.js"
 import * as PolicyCommand from "./PolicyCommand.js"
 import * as QuarantineCommand from "./QuarantineCommand.js"
 import * as ReportCommand from "./ReportCommand.js"
+import * as SampleFeed from "./SampleFeed.js"
 import * as Summary from "./Summary.js"
 
 /** `audit verify` found the chain broken; the message names the first bad event. */
@@ -39,11 +40,27 @@ const masterKeyFile = Options.file("master-key-file").pipe(
   Options.withDescription("the master key sealing stored feeds (base64, 32 bytes), created on first use; ENCOMPASS_MASTER_KEY overrides it")
 )
 
+const demoSink = Command.make(
+  "sink",
+  {
+    out: Options.directory("out").pipe(Options.withDefault("demo-out/sink"), Options.withDescription("where the mail and attachments go")),
+    port: Options.integer("port").pipe(Options.withDefault(2525), Options.withDescription("the port on 127.0.0.1 (the example region's relay.json names 2525)"))
+  },
+  (options) => Demo.sink(options)
+).pipe(Command.withDescription("run the demo's local mail sink (STARTTLS, the demo certificate) until Ctrl-C: the example region's relay"))
+
+const demoFeed = Command.make("feed", {}, () => Console.log(SampleFeed.today(new Date()).trimEnd())).pipe(
+  Command.withDescription("print the shipped sample Niche feed dated for now (each incident in the last minutes), to push to a gateway")
+)
+
 const demo = Command.make(
   "demo",
   { out: Options.directory("out").pipe(Options.withDefault("demo-out"), Options.withDescription("where the mail, attachments and database go")) },
   ({ out }) => Demo.run(out)
-).pipe(Command.withDescription("run the whole path on the shipped sample feed, embedded store and a local mail sink"))
+).pipe(
+  Command.withDescription("run the whole path on the shipped sample feed, embedded store and a local mail sink"),
+  Command.withSubcommands([demoSink, demoFeed])
+)
 
 const ingest = Command.make(
   "ingest",
