@@ -46,11 +46,11 @@ export const dated = (text: string, now: Date): string => {
   const occurrences = [...new Set(rows.filter((r) => r !== "").map((r) => r.slice(0, r.indexOf(","))))]
   const minute = Math.floor(now.getTime() / 60_000) * 60_000
   const moved = rows.map((row) => {
-    const found = incidentTime.exec(row)
-    if (found === null) return row
+    const found = incidentTime.exec(row)?.[1]
+    if (found === undefined) return row
     const index = occurrences.indexOf(row.slice(0, row.indexOf(",")))
     const time = localMinute(new Date(minute - (occurrences.length - index) * 60_000))
-    const days = dayNumber(time.slice(0, 10)) - dayNumber(found[1]!)
+    const days = dayNumber(time.slice(0, 10)) - dayNumber(found)
     // The other date cells (a date alone, not a date and time) are dates of birth.
     return row.replace(incidentTime, `,${time},`).replace(dateCell, (_cell, date: string) => `,${shiftDate(date, days)}`)
   })

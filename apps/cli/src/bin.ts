@@ -6,6 +6,7 @@ import * as Cli from "./Cli.js"
 
 // @effect/cli styles help and usage errors with ANSI codes whatever the output is. Plain text
 // when the stream is not a terminal (a file, a pipe, a service manager's log) or NO_COLOR is set.
+// eslint-disable-next-line no-control-regex -- ANSI codes begin with ESC
 const ansi = /\u001b\[[0-9;]*m/g
 const colour = (stream: NodeJS.WriteStream) => stream.isTTY === true && (process.env["NO_COLOR"] ?? "") === ""
 const plainConsole = (current: Console.Console): Console.Console => {
@@ -39,10 +40,14 @@ interface Descriptor {
   readonly parent?: Descriptor
   readonly children?: ReadonlyArray<Descriptor>
 }
-const nameOf = (d: Descriptor): string | undefined =>
-  d._tag === "Map" ? nameOf(d.command!) : d._tag === "Subcommands" ? nameOf(d.parent!) : d.name
+/** The descriptor a `Map` wraps, or the parent of a `Subcommands`: the one that has the name. */
+const inner = (d: Descriptor): Descriptor | undefined => (d._tag === "Map" ? d.command : d._tag === "Subcommands" ? d.parent : undefined)
+const nameOf = (d: Descriptor): string | undefined => {
+  const wrapped = inner(d)
+  return wrapped === undefined ? d.name : nameOf(wrapped)
+}
 const childrenOf = (d: Descriptor): ReadonlyArray<Descriptor> =>
-  d._tag === "Map" ? childrenOf(d.command!) : d._tag === "Subcommands" ? d.children ?? [] : []
+  d._tag === "Subcommands" ? d.children ?? [] : d._tag === "Map" && d.command !== undefined ? childrenOf(d.command) : []
 
 /** The usage line of the deepest (sub)command the arguments name, e.g. `encompass outbox cancel …`. */
 const usageOf = (args: ReadonlyArray<string>): string => {

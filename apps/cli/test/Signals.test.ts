@@ -99,7 +99,7 @@ describe("npm run encompass -- serve", () => {
         }
       })
     })
-    const tree = descendants(npm.pid!)
+    const tree = descendants(npm.pid ?? 0)
     expect(tree.length).toBeGreaterThan(0)
     expect(await accepts(port)).toBe(true)
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest"
 import { encompass } from "./Run.js"
 
 // ESC, as ANSI colour and style codes begin.
+// eslint-disable-next-line no-control-regex -- what is looked for
 const ansi = /\u001b\[/
 
 describe.concurrent("encompass usage", () => {

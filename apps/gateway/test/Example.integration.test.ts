@@ -36,21 +36,28 @@ const freePort = () =>
 const exampleRegion = (sinkPort: number) => {
   const relay = JSON.parse(fs.readFileSync(path.join(examples, "relay.json"), "utf8")) as Record<string, unknown>
   fs.writeFileSync(path.join(work, "relay.json"), JSON.stringify({ ...relay, port: sinkPort }))
-  const region = YAML.parse(fs.readFileSync(path.join(examples, "region.yaml"), "utf8")) as Record<string, any>
+  const region = YAML.parse(fs.readFileSync(path.join(examples, "region.yaml"), "utf8")) as {
+    dataDir: string
+    masterKeyFile: string
+    agreement: string
+    directory: string
+    channels: Array<{ settings: string; passwords: string }>
+    http: { port: number }
+  }
   const at = (file: string) => path.resolve(examples, file)
-  region["dataDir"] = path.join(work, "pgdata")
-  region["masterKeyFile"] = path.join(work, "master.key")
-  region["agreement"] = at(region["agreement"])
-  region["directory"] = at(region["directory"])
-  for (const channel of region["channels"]) {
+  region.dataDir = path.join(work, "pgdata")
+  region.masterKeyFile = path.join(work, "master.key")
+  region.agreement = at(region.agreement)
+  region.directory = at(region.directory)
+  for (const channel of region.channels) {
     channel.settings = path.join(work, "relay.json")
     channel.passwords = at(channel.passwords)
   }
-  region["http"].port = 0
+  region.http.port = 0
   const file = path.join(work, "region.yaml")
   fs.writeFileSync(file, YAML.stringify(region))
   // The key exists before start, as it must with a server database.
-  fs.writeFileSync(region["masterKeyFile"], `${Gateway.masterKey}\n`, { mode: 0o600 })
+  fs.writeFileSync(region.masterKeyFile, `${Gateway.masterKey}\n`, { mode: 0o600 })
   return file
 }
 

@@ -4,7 +4,7 @@
  * killed (SIGKILL: no clean-up runs, the operating system releases it).
  */
 import { expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"

@@ -74,5 +74,8 @@ export const acquire = (dir: string): Effect.Effect<void, SqlError, Scope.Scope>
           ? error
           : new SqlError({ module: "Sql", method: "lockDataDir", reason: "Connection", detail: `could not lock the embedded database ${dir}` })
     }),
-    (server) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
   ).pipe(Effect.asVoid)
