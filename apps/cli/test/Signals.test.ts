@@ -2,6 +2,7 @@
  * `npm run encompass -- serve`, exactly as the README starts it, stops on SIGTERM sent to the
  * process the README starts (npm): the whole process tree exits and nothing is left serving. A
  * service manager signals that process only, so a node left behind would keep the gateway running.
+ * While it serves, its embedded database is refused to a second process.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -9,7 +10,7 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { cliRoot } from "./Run.js"
+import { cliRoot, encompass } from "./Run.js"
 
 const workspace = path.resolve(cliRoot, "../..")
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-signals-"))
@@ -102,6 +103,11 @@ describe("npm run encompass -- serve", () => {
     const tree = descendants(npm.pid ?? 0)
     expect(tree.length).toBeGreaterThan(0)
     expect(await accepts(port)).toBe(true)
+
+    // Its embedded database is its own while it runs: an operator command on it is refused.
+    const refused = await encompass(["outbox", "list", "--config", region], { DATABASE_URL: "" })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(new RegExp(`the embedded database ${path.join(work, "pgdata")} is in use by another encompass process \\(pid (${tree.join("|")})\\)`))
 
     npm.kill("SIGTERM")
     const code = await exited
