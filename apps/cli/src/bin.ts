@@ -84,6 +84,17 @@ const report = (cause: Cause.Cause<unknown>) => {
   )
 }
 
+// Ctrl-C under `npm run` reaches the command twice, from the terminal and forwarded by npm. The
+// runtime handles the first and then stops listening, so the second would kill a shutdown in
+// progress (Node's default): a repeat within a second is ignored; a later one still forces the exit.
+let firstSignal: number | undefined
+const onSignal = () => {
+  if (firstSignal === undefined) firstSignal = Date.now()
+  else if (Date.now() - firstSignal > 1_000) process.exit(130)
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
+
 Effect.flatMap(Effect.console, (current) =>
   Cli.run(process.argv).pipe(
     Effect.catchAllCause(report),

@@ -62,8 +62,13 @@ const accepts = (port: number) =>
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
 
 describe("npm run encompass -- serve", () => {
-  it("exits with its whole process tree on SIGTERM to the process the README starts", async () => {
+  it.each([
+    ["SIGTERM to the process the README starts", false],
+    // A terminal sends it to the whole foreground group, and npm forwards it again.
+    ["Ctrl-C: SIGINT to its process group", true]
+  ] as const)("exits cleanly with its whole process tree on %s", async (_signal, group) => {
     const demo = path.join(cliRoot, "demo")
+    fs.rmSync(path.join(work, "pgdata"), { recursive: true, force: true })
     fs.writeFileSync(path.join(work, "relay.json"), fs.readFileSync(path.join(workspace, "apps/gateway/examples/relay.json")))
     const region = path.join(work, "region.yaml")
     fs.writeFileSync(region, [
@@ -84,7 +89,12 @@ describe("npm run encompass -- serve", () => {
       ""
     ].join("\n"))
     const { DATABASE_URL: _server, ...env } = process.env
-    const npm = spawn("npm", ["run", "encompass", "--", "serve", "--config", region], { cwd: workspace, env, stdio: ["ignore", "pipe", "pipe"] })
+    const npm = spawn("npm", ["run", "encompass", "--", "serve", "--config", region], {
+      cwd: workspace,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: group
+    })
     let output = ""
     npm.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
     npm.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
@@ -109,7 +119,8 @@ describe("npm run encompass -- serve", () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(new RegExp(`the embedded database ${path.join(work, "pgdata")} is in use by another encompass process \\(pid (${tree.join("|")})\\)`))
 
-    npm.kill("SIGTERM")
+    if (group) process.kill(-(npm.pid ?? 0), "SIGINT")
+    else npm.kill("SIGTERM")
     const code = await exited
     const orphans = tree.filter(alive)
     // Orphans of a failing run are not left serving on the machine.
