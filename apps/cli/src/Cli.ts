@@ -4,17 +4,22 @@ import { AuditLog } from "@encompass/audit"
 import { Ingest } from "@encompass/pipeline"
 import { NicheMapping, NicheRmsSource } from "@encompass/source-niche-rms"
 import { Console, Effect, Either, Option, Schema } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import * as Demo from "./Demo.js"
 import * as EmailConfig from "@encompass/gateway/EmailConfig"
 import * as FileFeed from "./FileFeed.js"
 import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
 import * as Gateway from "./Gateway.js"
+import * as Region from "@encompass/gateway/Region"
+import * as RegionConfig from "@encompass/gateway/RegionConfig"
 import * as Serve from "@encompass/gateway/Serve"
 import * as OutboxCommand from "./OutboxCommand.js"
 import * as OverrideCommand from "./OverrideCommand.js"
 import * as PolicyCommand from "./PolicyCommand.js"
 import * as QuarantineCommand from "./QuarantineCommand.js"
 import * as ReportCommand from "./ReportCommand.js"
+import * as SampleFeed from "./SampleFeed.js"
 import * as Summary from "./Summary.js"
 
 /** `audit verify` found the chain broken; the message names the first bad event. */
@@ -36,11 +41,27 @@ const masterKeyFile = Options.file("master-key-file").pipe(
   Options.withDescription("the master key sealing stored feeds (base64, 32 bytes), created on first use; ENCOMPASS_MASTER_KEY overrides it")
 )
 
+const demoSink = Command.make(
+  "sink",
+  {
+    out: Options.directory("out").pipe(Options.withDefault("demo-out/sink"), Options.withDescription("where the mail and attachments go")),
+    port: Options.integer("port").pipe(Options.withDefault(2525), Options.withDescription("the port on 127.0.0.1 (the example region's relay.json names 2525)"))
+  },
+  (options) => Demo.sink(options)
+).pipe(Command.withDescription("run the demo's local mail sink (STARTTLS, the demo certificate) until Ctrl-C: the example region's relay"))
+
+const demoFeed = Command.make("feed", {}, () => Console.log(SampleFeed.today(new Date()).trimEnd())).pipe(
+  Command.withDescription("print the shipped sample Niche feed dated for now (each incident in the last minutes), to push to a gateway")
+)
+
 const demo = Command.make(
   "demo",
   { out: Options.directory("out").pipe(Options.withDefault("demo-out"), Options.withDescription("where the mail, attachments and database go")) },
   ({ out }) => Demo.run(out)
-).pipe(Command.withDescription("run the whole path on the shipped sample feed, embedded store and a local mail sink"))
+).pipe(
+  Command.withDescription("run the whole path on the shipped sample feed, embedded store and a local mail sink"),
+  Command.withSubcommands([demoSink, demoFeed])
+)
 
 const ingest = Command.make(
   "ingest",
@@ -98,20 +119,60 @@ const ingest = Command.make(
     })
 ).pipe(Command.withDescription("ingest a feed file, decide, and deliver its notifications"))
 
-const verify = Command.make("verify", { dataDir }, ({ dataDir }) =>
-  Effect.gen(function*() {
-    const report = yield* Effect.flatMap(AuditLog.AuditLog, (audit) => audit.verify).pipe(
-      Effect.provide(AuditLog.layer),
-      Effect.provide(Gateway.storeLayer(dataDir))
-    )
-    // A broken chain is reported once, as the command's error (and a non-zero exit).
-    if (report._tag === "Broken") return yield* new AuditChainBroken({ detail: `audit chain broken: ${report.message}` })
-    yield* Console.log(Summary.verify(report))
-  })).pipe(Command.withDescription("check the audit hash chain; fails naming the first edited or missing event"))
-
-const audit = Command.make("audit").pipe(Command.withSubcommands([verify]))
-
 const regionFile = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("the region file (YAML)"))
+
+/** `audit verify` cannot tell which database to check, or it is not there: it never creates one. */
+export class AuditVerifyRefused extends Schema.TaggedError<AuditVerifyRefused>()("AuditVerifyRefused", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}
+
+const usesServer = () => (process.env["DATABASE_URL"] ?? "") !== ""
+
+const verify = Command.make(
+  "verify",
+  {
+    config: regionFile.pipe(Options.optional, Options.withDescription("the region file (YAML): verify the database serve uses")),
+    dataDir: Options.directory("data-dir").pipe(
+      Options.optional,
+      Options.withDescription("embedded database folder, when DATABASE_URL is not set and there is no --config (default .encompass/pgdata)")
+    )
+  },
+  ({ config, dataDir }) =>
+    Effect.gen(function*() {
+      const store = yield* Option.match(config, {
+        onNone: () => {
+          const dir = Option.getOrElse(dataDir, () => ".encompass/pgdata")
+          return Effect.succeed({ dataDir: path.resolve(dir), layer: Gateway.storeLayer(dir) })
+        },
+        onSome: (file) =>
+          Option.isSome(dataDir)
+            ? Effect.fail(new AuditVerifyRefused({ detail: "give --config or --data-dir, not both" }))
+            : Effect.map(RegionConfig.load(file), (region) => ({ dataDir: region.dataDir, layer: Region.storeLayer(region) }))
+      })
+      // Opening a folder with no database would create an empty one and verify its 0 events.
+      if (!usesServer() && !fs.existsSync(path.join(store.dataDir, "PG_VERSION"))) {
+        return yield* new AuditVerifyRefused({
+          detail: `no embedded database in ${store.dataDir}: check --data-dir, or the region file's dataDir (audit verify never creates one)`
+        })
+      }
+      const report = yield* Effect.flatMap(AuditLog.AuditLog, (audit) => audit.verify).pipe(
+        Effect.provide(AuditLog.layer),
+        Effect.provide(store.layer)
+      )
+      // A broken chain is reported once, as the command's error (and a non-zero exit).
+      if (report._tag === "Broken") return yield* new AuditChainBroken({ detail: `audit chain broken: ${report.message}` })
+      yield* Console.log(Summary.verify(report))
+    })
+).pipe(Command.withDescription("check the audit hash chain; fails naming the first edited or missing event"))
+
+const audit = Command.make("audit").pipe(
+  Command.withDescription("the audit log: verify its hash chain"),
+  Command.withSubcommands([verify])
+)
 
 const serve = Command.make("serve", { config: regionFile }, ({ config }) => Serve.run(config)).pipe(
   Command.withDescription("run the regional service: HTTP API, SMTP inbox, SFTP drops and workers, until SIGTERM")

@@ -14,10 +14,33 @@ import * as FileFeed from "./FileFeed.js"
 import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
 import * as Gateway from "./Gateway.js"
 import * as MailSink from "@encompass/gateway/MailSink"
+import * as SampleFeed from "./SampleFeed.js"
 import * as Summary from "./Summary.js"
 
 /** The shipped sample data: a Niche feed, a directory and the settings' attachment passwords. */
 export const demoFolder = path.resolve(import.meta.dirname, "../demo")
+
+/** The local mail sink with the demo's certificate (`demo/tls`, for 127.0.0.1 and localhost). */
+const demoSink = (options: { readonly directory: string; readonly attachments: string; readonly port?: number }) =>
+  MailSink.make({
+    ...options,
+    key: fs.readFileSync(path.join(demoFolder, "tls/sink-key.pem"), "utf8"),
+    cert: fs.readFileSync(path.join(demoFolder, "tls/sink-cert.pem"), "utf8")
+  })
+
+/**
+ * `encompass demo sink`: the demo's mail sink on a fixed port until SIGTERM or Ctrl-C, standing
+ * in for the schools' relay of the example region (`apps/gateway/examples/relay.json`).
+ */
+export const sink = (options: { readonly out: string; readonly port: number }) =>
+  Effect.gen(function*() {
+    const folders = { directory: path.join(options.out, "mail"), attachments: path.join(options.out, "attachments") }
+    const started = yield* demoSink({ ...folders, port: options.port })
+    yield* Console.log(
+      `Mail sink on ${started.host}:${started.port} (STARTTLS, the demo certificate): mail to ${folders.directory}/, attachments to ${folders.attachments}/. Stop it with Ctrl-C.`
+    )
+    return yield* Effect.never
+  }).pipe(Effect.scoped)
 
 export const run = (out: string) =>
   Effect.gen(function*() {
@@ -25,15 +48,13 @@ export const run = (out: string) =>
     // Each run starts from nothing, so the summary always tells the same story.
     for (const folder of Object.values(folders)) fs.rmSync(folder, { recursive: true, force: true })
     const passwordsFile = path.join(demoFolder, "passwords.json")
-    const feedFile = path.join(demoFolder, "niche-feed.csv")
+    // The shipped feed dated for today, so its notifications are not past their deadlines.
+    const feedFile = path.join(out, "niche-feed.csv")
+    fs.mkdirSync(out, { recursive: true })
+    fs.writeFileSync(feedFile, SampleFeed.today(new Date()))
 
     yield* Console.log("Encompass Gateway demo: Thames Valley Police schools agreement, embedded PostgreSQL (PGlite), local mail sink\n")
-    const sink = yield* MailSink.make({
-      directory: folders.mail,
-      attachments: folders.attachments,
-      key: fs.readFileSync(path.join(demoFolder, "tls/sink-key.pem"), "utf8"),
-      cert: fs.readFileSync(path.join(demoFolder, "tls/sink-cert.pem"), "utf8")
-    })
+    const sink = yield* demoSink({ directory: folders.mail, attachments: folders.attachments })
     const channel = yield* EmailConfig.load({
       host: sink.host,
       port: sink.port,

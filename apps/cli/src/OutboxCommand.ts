@@ -84,7 +84,7 @@ const cancel = Command.make(
       const entry = yield* OutboxAdmin.cancel(reference, { operator, reason })
       yield* Console.log(`Notification ${entry.reference} is cancelled and will not be sent: ${entry.cancellation ?? reason}`)
     }))
-).pipe(Command.withDescription("withdraw a queued or dead notification for good"))
+).pipe(Command.withDescription("cancel a queued or dead notification for good: it is not sent (audited); for one already sent, see withdraw"))
 
 const withdraw = Command.make(
   "withdraw",

@@ -28,8 +28,21 @@ describe("the encompass bundle", () => {
       expect(checked.stderr).toBe("")
       expect(checked.stdout).toMatch(/tvp-schools\.yaml: valid/)
       expect(checked.code).toBe(0)
-      // A new embedded store is migrated from libs/store/migrations before the audit chain is read.
-      const verified = await encompass(["audit", "verify", "--data-dir", path.join(elsewhere, "pgdata")], { DATABASE_URL: "" }, elsewhere)
+      // A new embedded store is migrated from libs/store/migrations before the outbox is read.
+      const demo = path.join(cliRoot, "demo")
+      fs.writeFileSync(path.join(elsewhere, "region.yaml"), [
+        "version: 1",
+        "region: thames-valley",
+        `agreement: ${path.join(agreements, "tvp-schools.yaml")}`,
+        `directory: ${path.join(demo, "directory.csv")}`,
+        "sources: [{ id: niche-rms }]",
+        `channels: [{ id: secure-email, settings: ${path.resolve(cliRoot, "../gateway/examples/relay.json")}, passwords: ${path.join(demo, "passwords.json")} }]`,
+        ""
+      ].join("\n"))
+      const listed = await encompass(["outbox", "list", "--config", "region.yaml"], { DATABASE_URL: "" }, elsewhere)
+      expect(listed.stderr).toBe("")
+      expect(listed.stdout).toContain("No notifications.")
+      const verified = await encompass(["audit", "verify", "--config", "region.yaml"], { DATABASE_URL: "" }, elsewhere)
       expect(verified.stderr).toBe("")
       expect(verified.code).toBe(0)
     } finally {

@@ -21,6 +21,20 @@ afterAll(() => region.cleanUp())
 const referencesIn = (text: string) => [...text.matchAll(/^(EG-[0-9A-F-]+)\s+(\w+)/gm)].map((m) => ({ reference: m[1] ?? "", state: m[2] ?? "" }))
 
 describe("encompass outbox", () => {
+  it("logs each failed attempt with its reason, and no personal data", () => {
+    const failed = ingested.stdout.split("\n").filter((l) => l.includes('message="delivery attempt failed"'))
+    expect(failed.length).toBeGreaterThan(1)
+    for (const line of failed) {
+      expect(line).toMatch(/level=WARN/)
+      expect(line).toMatch(/reason=Transport/)
+      expect(line).toMatch(/error="ESOCKET: connect ECONNREFUSED 127\.0\.0\.1:\d+"/)
+      expect(line).toMatch(/reference=EG-[0-9A-F-]+ /)
+      expect(line).toMatch(/recipient=setting:\d+/)
+      // Not a name, address or email address from the feed or the directory.
+      expect(line).not.toMatch(/@|Hartwell|Larkspur|RG1/)
+    }
+  })
+
   // Five runs of the command, each a fresh node process: seconds apiece, more on a busy machine.
   it("lists, shows, cancels and re-queues the notifications a down relay left waiting", async () => {
     expect(ingested.code).toBe(0)

@@ -27,6 +27,8 @@ export interface MailSinkOptions {
   readonly attachments?: string | undefined
   readonly key: string
   readonly cert: string
+  /** The port on 127.0.0.1; any free one when absent. */
+  readonly port?: number | undefined
 }
 
 const safeName = (messageId: string, n: number): string =>
@@ -69,7 +71,7 @@ export const make = (options: MailSinkOptions): Effect.Effect<MailSink, Error, S
     const port = yield* Effect.acquireRelease(
       Effect.async<number, Error>((resume) => {
         server.once("error", (e: Error) => resume(Effect.fail(e)))
-        server.listen(0, "127.0.0.1", () => {
+        server.listen(options.port ?? 0, "127.0.0.1", () => {
           // A client that drops mid-session (a gateway killed by a test) must not crash the host.
           server.on("error", () => undefined)
           const address = server.server.address()

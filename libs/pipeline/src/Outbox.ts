@@ -137,9 +137,26 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
           onFailure: (error) => {
             // Only the attempts since an operator's last retry count against the budget.
             const failures = due.attempts + 1 - due.budget_from
-            if (!error.retryable) return dead("permanent-error", error.message)
-            if (failures >= policy.budget) return dead("attempts-exhausted", error.message)
-            return Effect.map(retryDelay(policy, failures), (delay): Outcome => ({ _tag: "retry", detail: error.message, delay }))
+            const outcome = !error.retryable
+              ? dead("permanent-error", error.message)
+              : failures >= policy.budget
+              ? dead("attempts-exhausted", error.message)
+              : Effect.map(retryDelay(policy, failures), (delay): Outcome => ({ _tag: "retry", detail: error.message, delay }))
+            // Why, in the log too: a channel's error detail is safe to log by contract (secure-email
+            // strips addresses and credentials from the relay's reply), the recipient is a setting id.
+            // A remote's own words after its reply code ("550 5.2.1 Mailbox of …") could still name
+            // someone: the log keeps the codes, the words stay in the database for `outbox show`.
+            return Effect.zipRight(
+              Effect.logWarning("delivery attempt failed").pipe(Effect.annotateLogs({
+                reference: due.reference,
+                recipient: due.recipient,
+                channel: due.channel,
+                attempt: due.attempts + 1,
+                reason: error.reason,
+                error: error.detail.replace(/\b([2-5]\d\d(?: [2-5]\.\d{1,3}\.\d{1,3})?)\b.*$/s, "$1 …")
+              })),
+              outcome
+            )
           }
         })
       )

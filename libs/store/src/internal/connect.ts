@@ -7,6 +7,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import postgres from "postgres"
 import type { SqlError } from "../SqlError.js"
+import * as DataDirLock from "./dataDirLock.js"
 import { type Held, separate } from "./sessions.js"
 import { fromUnknown } from "./sqlError.js"
 
@@ -86,13 +87,11 @@ export const server = (
 /** `dataDir` undefined keeps the database in memory. */
 export const embedded = (dataDir: string | undefined): Effect.Effect<postgres.Sql, SqlError, Scope.Scope> =>
   Effect.gen(function*() {
+    const dir = dataDir === undefined ? undefined : path.resolve(dataDir)
+    // One process per data directory (dataDirLock.ts); the lock is released after the database closes.
+    if (dir !== undefined) yield* Effect.zipRight(attempt(() => fs.mkdir(dir, { recursive: true })), DataDirLock.acquire(dir))
     const db = yield* Effect.acquireRelease(
-      attempt(async () => {
-        if (dataDir === undefined) return PGlite.create()
-        const dir = path.resolve(dataDir)
-        await fs.mkdir(dir, { recursive: true })
-        return PGlite.create(dir)
-      }),
+      attempt(() => (dir === undefined ? PGlite.create() : PGlite.create(dir))),
       (db) => closing("embedded database", () => db.close())
     )
     // A Unix socket in a private (0700) directory: unlike a TCP port, other local users cannot

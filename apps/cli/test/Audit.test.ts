@@ -1,0 +1,56 @@
+/**
+ * `encompass audit verify` checks the database the operator means, and refuses one that is not
+ * there rather than creating an empty database and reporting its 0 events as verified.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type DownRelayRegion, downRelayRegion, encompass } from "./Run.js"
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-audit-"))
+const embedded = { DATABASE_URL: "" }
+let region: DownRelayRegion
+
+beforeAll(async () => {
+  region = await downRelayRegion("audit")
+  expect(region.ingested.code).toBe(0)
+}, 300_000)
+
+afterAll(async () => {
+  await region.cleanUp()
+  fs.rmSync(work, { recursive: true, force: true })
+})
+
+describe("encompass audit verify", () => {
+  it("refuses a mistyped --data-dir, and creates nothing there", async () => {
+    const missing = path.join(work, "pgdta")
+    const result = await encompass(["audit", "verify", "--data-dir", missing], embedded)
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe("")
+    expect(result.stderr).toContain(`encompass: no embedded database in ${missing}`)
+    expect(fs.existsSync(missing)).toBe(false)
+  })
+
+  it("refuses to run with no database option where there is no database", async () => {
+    const result = await encompass(["audit", "verify"], embedded, work)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`no embedded database in ${path.join(work, ".encompass/pgdata")}`)
+    expect(fs.existsSync(path.join(work, ".encompass"))).toBe(false)
+  })
+
+  it("refuses a region file whose dataDir holds no database", async () => {
+    const file = path.join(work, "region.yaml")
+    fs.writeFileSync(file, fs.readFileSync(region.region, "utf8").replace("dataDir: ./pgdata", `dataDir: ${path.join(work, "nothing")}`))
+    const result = await encompass(["audit", "verify", "--config", file], embedded)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`no embedded database in ${path.join(work, "nothing")}`)
+  })
+
+  it("takes --config and verifies the region's database", async () => {
+    const result = await region.run(["audit", "verify", "--config", region.region])
+    expect(result.stderr).toBe("")
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/Audit chain\s+ok\s+verified [1-9]\d* events/)
+  })
+})
