@@ -94,12 +94,22 @@ export const make = (config: SftpChannelConfig): Effect.Effect<ChannelPlugin.Cha
         : Effect.succeed(OpenPgpSeal.password(password))
     }
 
-    /** Uploads under a temporary name, then renames it over `path`; a failed attempt removes its temporary file. */
+    /**
+     * Uploads under a temporary name, then renames it over `path`; a failed attempt removes its
+     * temporary file. Once in place, temporaries of the same file that a killed process left
+     * behind are removed too (best effort): the lease means no other attempt of it is running.
+     */
     const upload = (s: SftpSession.Session, content: Uint8Array, path: string) => {
-      const temporary = posix.join(config.directory, temporaryName(posix.basename(path)))
+      const name = posix.basename(path)
+      const temporary = posix.join(config.directory, temporaryName(name))
+      const leftovers = s.namesStartingWith(config.directory, `.${name}.`).pipe(
+        Effect.flatMap((names) => Effect.forEach(names.filter((n) => n.endsWith(".part")), (n) => s.remove(posix.join(config.directory, n)), { discard: true })),
+        Effect.ignore
+      )
       return s.put(content, temporary).pipe(
         Effect.zipRight(s.replace(temporary, path)),
-        Effect.tapError(() => s.remove(temporary))
+        Effect.tapError(() => s.remove(temporary)),
+        Effect.tap(() => leftovers)
       )
     }
 

@@ -149,6 +149,17 @@ describe.skipIf(!runSshTests || !GnuPg.runGpgTests)(titled("SftpChannel with Ope
       expect(Peer.names(peer.folder)).toEqual(["encompass-EG-1A2B-3C4D-5E6F-v1.json.asc", "encompass-EG-2B3C-4D5E-6F70-v1.json.asc"])
     }))
 
+  it.scopedLive("temporary files of the same notification that a killed process left behind are gone once it is delivered; others are not touched", () =>
+    Effect.gen(function*() {
+      const peer = yield* Peer.start
+      const name = SftpChannel.fileName(Fixtures.notification())
+      fs.writeFileSync(path.join(peer.folder, `.${name}.0123456789ab.part`), "half an upload")
+      fs.writeFileSync(path.join(peer.folder, ".encompass-EG-2B3C-4D5E-6F70-v1.json.asc.0123456789ab.part"), "another's upload in progress")
+      yield* (yield* channelFor(peer)).deliver(Fixtures.authorized())
+
+      expect(Peer.names(peer.folder)).toEqual([".encompass-EG-2B3C-4D5E-6F70-v1.json.asc.0123456789ab.part", name])
+    }))
+
   it.scopedLive("with manifest on, a sha256sum file follows the file, and sha256sum -c accepts it", () =>
     Effect.gen(function*() {
       const peer = yield* Peer.start

@@ -24,6 +24,8 @@ export interface Session {
   readonly replace: (from: string, to: string) => Effect.Effect<"posix-rename" | "remove-then-rename", SftpChannelError>
   /** Best effort: a temporary file left by a failed attempt. */
   readonly remove: (path: string) => Effect.Effect<void>
+  /** Names in `directory` that start with `prefix`. */
+  readonly namesStartingWith: (directory: string, prefix: string) => Effect.Effect<ReadonlyArray<string>, SftpChannelError>
 }
 
 export const server = (config: SftpChannelConfig): string => `${config.username}@${config.host}:${config.port}`
@@ -150,6 +152,8 @@ export const open = (
             yield* call(`rename ${from} to ${to}`, () => client.rename(from, to))
             return "remove-then-rename" as const
           }),
-      remove: (path) => Effect.ignore(call(`remove ${path}`, () => client.delete(path, true)))
+      remove: (path) => Effect.ignore(call(`remove ${path}`, () => client.delete(path, true))),
+      namesStartingWith: (directory, prefix) =>
+        Effect.map(call(`list ${directory}`, () => client.list(directory, (entry) => entry.name.startsWith(prefix))), (entries) => entries.map((e) => e.name))
     } satisfies Session
   })
