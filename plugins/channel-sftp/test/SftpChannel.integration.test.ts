@@ -160,6 +160,24 @@ describe.skipIf(!runSshTests || !GnuPg.runGpgTests)(titled("SftpChannel with Ope
       expect(Peer.names(peer.folder)).toEqual([".encompass-EG-2B3C-4D5E-6F70-v1.json.asc.0123456789ab.part", name])
     }))
 
+  it.scopedLive("an attempt interrupted mid-upload (the core's timeout, a shutdown) closes its connection and leaves no file under the final name; the next attempt delivers it whole", () =>
+    Effect.gen(function*() {
+      const peer = yield* Peer.start
+      const channel = yield* channelFor(peer)
+      const notification = Fixtures.authorized({ circumstances: "x".repeat(18 * 1024 * 1024) })
+      const name = SftpChannel.fileName(notification.notification)
+      const attempt = yield* Effect.fork(channel.deliver(notification))
+      // Wait until the upload is under way (pacing only; nothing is asserted about time).
+      while (!Peer.names(peer.folder).some((n) => n.endsWith(".part"))) yield* Effect.sleep("1 millis")
+      yield* Fiber.interrupt(attempt)
+
+      expect(Peer.names(peer.folder)).not.toContain(name)
+      expect(connectionsTo(peer.sshd.port)).toBe(0)
+      const receipt = yield* channel.deliver(notification)
+      expect(Peer.names(peer.folder)).toEqual([name])
+      expect(receipt.digest).toBe(`sha256:${sha256(receipt.remoteId)}`)
+    }), 120_000)
+
   it.scopedLive("with manifest on, a sha256sum file follows the file, and sha256sum -c accepts it", () =>
     Effect.gen(function*() {
       const peer = yield* Peer.start
