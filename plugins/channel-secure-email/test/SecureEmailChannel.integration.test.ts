@@ -111,6 +111,20 @@ describe.skipIf(!GnuPg.runGpgTests)("SecureEmailChannel to a school's OpenPGP pu
       expect(withPassword.exitCode).not.toBe(0)
     }), 120_000)
 
+  it.scopedLive("the email tells the DSL to open it with the organisation's key, naming it, and says nothing of a password", () =>
+    Effect.gen(function*() {
+      const school = yield* GnuPg.home
+      const key = yield* school.generate({ kind: "cv25519", uid: "St Aldhelm's DSL <dsl@st-aldhelms.sch.example>" })
+      const sink = yield* SmtpSink.start()
+      const channel = yield* SecureEmailChannel.make(Fixtures.config(sink.port, { keyDirectory: yield* keyFolder(key.publicKey) }))
+      yield* channel.deliver(Fixtures.authorized({ openPgpKey: key.fingerprint }))
+      const [received] = sink.received
+      assert.isDefined(received)
+      const mail = yield* Effect.promise(() => simpleParser(received.raw))
+      expect(mail.text).toContain(`your organisation's key ${key.fingerprint}`)
+      expect(mail.text).not.toMatch(/password/i)
+    }))
+
   it.scopedLive("an expired key is a permanent error naming its fingerprint, and nothing is sent (no password fall-back)", () =>
     Effect.gen(function*() {
       const school = yield* GnuPg.home
