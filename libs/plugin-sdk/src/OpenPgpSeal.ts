@@ -55,14 +55,8 @@ export type Secret =
 
 export const password = (password: Redacted.Redacted<string>): Secret => ({ _tag: "Password", password })
 
-/** `F1D2 …` or `f1d2…` as GnuPG prints it, in the directory's form: 40 upper-case hex digits. */
-export const normaliseFingerprint = (text: string): string => text.replace(/\s+/g, "").toUpperCase()
-
 const keyError = (reason: OpenPgpSealError["reason"], detail: string) =>
   new OpenPgpSealError({ module: "OpenPgpSeal", method: "readPublicKey", reason, detail })
-
-const describe = (info: { readonly algorithm: string; readonly bits?: number; readonly curve?: string }): string =>
-  info.curve !== undefined ? `${info.algorithm} ${info.curve}` : info.bits !== undefined ? `${info.algorithm} ${info.bits}` : info.algorithm
 
 /**
  * The recipient's key from its armoured file, checked against the fingerprint the directory pins
@@ -88,16 +82,17 @@ export const readPublicKey = (
     }
     // A secret key in the directory is a leak waiting to happen, and a sign that the wrong file was exported.
     if (key.isPrivate()) return yield* keyError("InvalidKey", `the key file for ${pinned} holds a secret key; export only the public key`)
-    const checked = yield* Effect.tryPromise({
-      try: async () => {
+    // What is wrong with the key at `date`, if anything.
+    const problem = yield* Effect.tryPromise({
+      try: async (): Promise<OpenPgpSealError | undefined> => {
         if (await key.isRevoked(undefined, undefined, date)) return keyError("KeyRevoked", `key ${pinned} is revoked`)
         const expires = await key.getExpirationTime()
         if (expires instanceof Date && expires.getTime() <= date.getTime()) {
           return keyError("KeyExpired", `key ${pinned} expired at ${expires.toISOString()}`)
         }
         try {
-          const subkey = await key.getEncryptionKey(undefined, date)
-          return describe(subkey.getAlgorithmInfo())
+          await key.getEncryptionKey(undefined, date)
+          return undefined
         } catch {
           // Name what is wrong with each subkey (expired or revoked), or that there is none.
           const problems = await Promise.all(key.subkeys.map((subkey) =>
@@ -114,7 +109,7 @@ export const readPublicKey = (
       },
       catch: () => keyError("KeyUnusable", `key ${pinned} could not be checked`)
     })
-    if (typeof checked !== "string") return yield* checked
+    if (problem !== undefined) return yield* problem
     return { _tag: "PublicKey" as const, key, fingerprint: pinned }
   })
 

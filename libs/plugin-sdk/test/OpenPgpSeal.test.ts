@@ -73,6 +73,27 @@ describe("OpenPgpSeal.readPublicKey", () => {
       expect(error.message).toContain("2026-02-28T21:00:00.000Z")
     }))
 
+  it.effect("a key whose only encryption subkey has expired is refused naming the key and the subkey", () =>
+    Effect.gen(function*() {
+      const pair = yield* Effect.promise(() =>
+        generateKey({
+          userIDs: [{ email: "dsl@alder.sch.example" }],
+          type: "ecc",
+          curve: "curve25519Legacy",
+          subkeys: [{ keyExpirationTime: day }],
+          date: new Date(now.getTime() - 3 * day * 1000),
+          format: "armored",
+          config: { v6Keys: false }
+        })
+      )
+      const fingerprint = yield* pinned(pair.publicKey)
+      const subkey = (yield* Effect.promise(() => readKey({ armoredKey: pair.publicKey }))).subkeys[0]?.getFingerprint().toUpperCase()
+      const error = yield* refusal(OpenPgpSeal.readPublicKey(pair.publicKey, fingerprint, now))
+      expect(error.reason).toBe("KeyExpired")
+      expect(error.message).toContain(fingerprint)
+      expect(error.message).toContain(`subkey ${subkey}`)
+    }))
+
   it.effect("a revoked key is refused naming its fingerprint", () =>
     Effect.gen(function*() {
       const pair = yield* keyPair()
@@ -117,9 +138,5 @@ describe("OpenPgpSeal.seal with a password", () => {
       const opened = yield* Effect.promise(() => decrypt({ message, passwords: ["correct-horse-battery"] }))
       expect(JSON.parse(String(opened.data)).reference).toBe("EG-1A2B-3C4D-5E6F")
     }))
-
-  it("normaliseFingerprint takes GnuPG's grouped form", () => {
-    expect(OpenPgpSeal.normaliseFingerprint("0d3f 6c3e  1a5b")).toBe("0D3F6C3E1A5B")
-  })
 })
 
