@@ -13,7 +13,6 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fingerprint, keyType } from "../src/intake/internal/sftpHostKey.js"
 import { asideNames, compilePattern, judge } from "../src/intake/internal/sftpSelect.js"
 import type { RemoteFile } from "../src/intake/internal/sftpSelect.js"
 import * as SftpDrop from "../src/intake/SftpDrop.js"
@@ -29,21 +28,6 @@ const minimal = {
   hostKey: "SHA256:x9LN9BkDtL8x4E7JXIbCT7QrB3UX0KX6ClXUAF3FUlg",
   directory: "/outbound"
 }
-
-// Public keys and the fingerprints `ssh-keygen -lf` printed for them.
-const vectors = [
-  {
-    blob: "AAAAC3NzaC1lZDI1NTE5AAAAIIXZvVB7zeaDBaHDAWOvAusCTj8nwUP29GLWuLGxsWeb",
-    type: "ssh-ed25519",
-    fingerprint: "SHA256:x9LN9BkDtL8x4E7JXIbCT7QrB3UX0KX6ClXUAF3FUlg"
-  },
-  {
-    blob:
-      "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBDcbdfA9qG2XUGG6mrzUApvaMRRkrgrhTtzBIzuvb8zOgBkZPYjeXxxjIbSFEeSrQ9gUPpSyK6qRck6yZGrevmg=",
-    type: "ecdsa-sha2-nistp256",
-    fingerprint: "SHA256:uw9tQVBGlkLCCVanMJbVKZemT1URjUxka6SJUh0L1ZM"
-  }
-]
 
 describe("SftpDropConfig", () => {
   it("fills in the defaults around the required fields", () => {
@@ -91,14 +75,6 @@ describe("SftpDropConfig", () => {
   it("names the problem with a regular expression", () => {
     const result = decode({ ...minimal, pattern: "/[unclosed/" })
     expect(Either.isLeft(result) && String(result.left)).toContain("invalid regular expression")
-  })
-})
-
-describe("host key fingerprint", () => {
-  it.each(vectors)("is what ssh-keygen -lf prints for $type", ({ blob, type, fingerprint: expected }) => {
-    const key = Buffer.from(blob, "base64")
-    expect(fingerprint(key)).toBe(expected)
-    expect(keyType(key)).toBe(type)
   })
 })
 

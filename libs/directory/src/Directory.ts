@@ -19,8 +19,8 @@ export interface Directory {
 
 export const Directory = Context.GenericTag<Directory>("@encompass/directory/Directory")
 
-/** The columns of the CSV file, in the order they are documented. */
-export const csvColumns: ReadonlyArray<string> = Csv.columns
+/** The columns of the CSV file, in the order they are documented; the last ones (`openpgp_fingerprint`) may be left out. */
+export const csvColumns: ReadonlyArray<string> = [...Csv.columns, ...Csv.optionalColumns]
 
 const duplicates = (entries: ReadonlyArray<{ readonly line?: number; readonly setting: Setting.Setting }>) => {
   const firstLine = new Map<string, number | undefined>()
@@ -68,8 +68,8 @@ const parseCsv = (text: string, method: "fromCsv" | "layerCsv", source?: string)
 }
 
 /**
- * A directory from the CSV text (columns: urn, name, kind, signed_up, contacts, channel; see the
- * README). Any bad row refuses the whole file, with every problem listed by line and column.
+ * A directory from the CSV text (columns: urn, name, kind, signed_up, contacts, channel, and optionally
+ * openpgp_fingerprint; see the README). Any bad row refuses the whole file, with every problem listed by line and column.
  */
 export const fromCsv = (text: string): Either.Either<Directory, DirectoryError> => parseCsv(text, "fromCsv")
 

@@ -184,3 +184,24 @@ describe("README", () => {
     for (const column of Directory.csvColumns) expect(readme).toContain(`| \`${column}\``)
   })
 })
+
+describe("Directory.fromCsv with pinned OpenPGP keys", () => {
+  const keyed = "urn,name,kind,signed_up,contacts,channel,openpgp_fingerprint"
+  const fingerprint = "0D3F 6C3E 1A5B 9F2C 7E4D  8A6B 1C0F 9E8D 7A6B 5C4D"
+
+  it("a file without the openpgp_fingerprint column still loads, every setting on a password", () => {
+    const directory = Either.getOrThrow(Directory.fromCsv(csv(...good)))
+    expect(directory.all.map((s) => s.openPgpKey)).toEqual([undefined, undefined])
+  })
+
+  it("pins the fingerprint as GnuPG prints it (grouped, any case), and an empty cell means a password", () => {
+    const text = [keyed, `${good[0]},${fingerprint.toLowerCase()}`, `${good[1]},`].join("\n")
+    const directory = Either.getOrThrow(Directory.fromCsv(text))
+    expect(directory.all.map((s) => s.openPgpKey)).toEqual(["0D3F6C3E1A5B9F2C7E4D8A6B1C0F9E8D7A6B5C4D", undefined])
+  })
+
+  it("a fingerprint that is not 40 hex digits refuses the file, naming line and column", () => {
+    const error = refused([keyed, `${good[0]},0D3F6C3E1A5B9F2C`, `${good[1]},`].join("\n"))
+    expect(error.issues).toEqual([expect.objectContaining({ line: 2, column: "openpgp_fingerprint", message: expect.stringMatching(/40 hex digits/) })])
+  })
+})

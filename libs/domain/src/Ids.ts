@@ -59,3 +59,14 @@ export type LocalAuthorityCode = typeof LocalAuthorityCode.Type
 /** Stable key of a notification: (force, occurrence, recipient, version). */
 export const IdempotencyKey = Schema.NonEmptyString.pipe(Schema.brand("IdempotencyKey"))
 export type IdempotencyKey = typeof IdempotencyKey.Type
+
+/**
+ * A v4 OpenPGP key's fingerprint, 40 upper-case hex digits (`gpg --with-colons` prints it so):
+ * the recipient key the directory pins.
+ */
+export const OpenPgpFingerprint = Schema.String.pipe(
+  Schema.pattern(/^[0-9A-F]{40}$/, { message: () => "expected a v4 OpenPGP fingerprint: 40 hex digits" }),
+  Schema.brand("OpenPgpFingerprint"),
+  Schema.annotations({ description: "Fingerprint of a recipient's v4 OpenPGP key", examples: ["0D3F6C3E1A5B9F2C7E4D8A6B1C0F9E8D7A6B5C4D" as never] })
+)
+export type OpenPgpFingerprint = typeof OpenPgpFingerprint.Type

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { ChannelId, LocalAuthorityCode, Urn } from "./Ids.js"
+import { ChannelId, LocalAuthorityCode, OpenPgpFingerprint, Urn } from "./Ids.js"
 
 /** A school or college, identified by URN. */
 export class SettingRecipient extends Schema.TaggedClass<SettingRecipient>()("Setting", {
@@ -38,5 +38,10 @@ export const recipientKey = (recipient: Recipient): string => {
 /** How a notification reaches its recipient: the channel and the channel's addresses. */
 export class Route extends Schema.Class<Route>("Route")({
   channel: ChannelId,
-  addresses: Schema.NonEmptyArray(Schema.NonEmptyTrimmedString)
+  addresses: Schema.NonEmptyArray(Schema.NonEmptyTrimmedString),
+  /**
+   * The recipient's OpenPGP key as the directory pins it. When set, the channel encrypts to this
+   * key and never to a password; without it, to the recipient's password.
+   */
+  openPgpKey: Schema.optional(OpenPgpFingerprint)
 }) {}

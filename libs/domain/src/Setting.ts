@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { ChannelId, LocalAuthorityCode, Urn } from "./Ids.js"
+import { ChannelId, LocalAuthorityCode, OpenPgpFingerprint, Urn } from "./Ids.js"
 
 /** Kinds of relevant educational establishment (Domestic Abuse Act 2021 s.49A(4)). */
 export const SettingKind = Schema.Literal(
@@ -32,5 +32,7 @@ export class Setting extends Schema.Class<Setting>("Setting")({
   /** The council the setting is in, for cross-border rules (Bedford ISA 8). */
   localAuthority: Schema.optional(LocalAuthorityCode),
   /** Number on roll: 1000+ may name up to three SPOCs (Bedford ISA 14). */
-  pupils: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
+  pupils: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** The setting's published OpenPGP key, pinned: notifications are encrypted to it, not a password. */
+  openPgpKey: Schema.optional(OpenPgpFingerprint)
 }) {}

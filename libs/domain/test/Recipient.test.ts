@@ -18,4 +18,13 @@ describe("Recipient", () => {
     expect(Either.isLeft(decode("Bedford"))).toBe(true)
     expect(Either.isLeft(decode("S12000033"))).toBe(true)
   })
+
+  it("a route's pinned OpenPGP key survives the outbox's encode and decode; a route stored before it decodes with none", () => {
+    const fingerprint = Ids.OpenPgpFingerprint.make("0D3F6C3E1A5B9F2C7E4D8A6B1C0F9E8D7A6B5C4D")
+    const route = new Recipient.Route({ channel: Ids.ChannelId.make("sftp"), addresses: ["sftp:bedford-ehe"], openPgpKey: fingerprint })
+    const stored = JSON.parse(JSON.stringify(Schema.encodeSync(Recipient.Route)(route)))
+    expect(Schema.decodeUnknownSync(Recipient.Route)(stored).openPgpKey).toBe(fingerprint)
+    expect(Schema.decodeUnknownSync(Recipient.Route)({ channel: "secure-email", addresses: ["dsl@x.sch.example"] }).openPgpKey).toBeUndefined()
+    expect(Either.isLeft(Schema.decodeUnknownEither(Recipient.Route)({ ...stored, openPgpKey: "0d3f" }))).toBe(true)
+  })
 })

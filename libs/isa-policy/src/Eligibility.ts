@@ -44,6 +44,8 @@ export interface AuthorityContact {
   readonly signedUp: boolean
   readonly contacts: Arr.NonEmptyReadonlyArray<string>
   readonly channel: Ids.ChannelId
+  /** The team's published OpenPGP key, pinned: notifications are encrypted to it, not a password. */
+  readonly openPgpKey?: Ids.OpenPgpFingerprint
 }
 
 /**

@@ -143,7 +143,12 @@ export const evaluate = (
       occurrence: incident.occurrence,
       version: incident.version,
       recipient: verdict.recipient,
-      route: new Recipient.Route({ channel: target.channel, addresses: target.contacts }),
+      // The key the directory pins travels with the route, so the channel can never fall back to a password.
+      route: new Recipient.Route({
+        channel: target.channel,
+        addresses: target.contacts,
+        ...(target.openPgpKey !== undefined && { openPgpKey: target.openPgpKey })
+      }),
       agreement: agreement.id,
       children: Arr.map(children, (child) => child.ref),
       deadline,

@@ -1,6 +1,6 @@
-import { Recipient } from "@encompass/domain"
+import { Ids, Recipient, Setting } from "@encompass/domain"
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime } from "effect"
+import { DateTime, Option } from "effect"
 import { Policy } from "../src/index.js"
 import * as F from "./Fixtures.js"
 
@@ -149,6 +149,17 @@ describe("Policy.evaluate: fan-out, one Notification per recipient setting", () 
     expect([n.route.channel, n.route.addresses]).toEqual(["secure-email", ["dsl@100001.sch.example"]])
     expect([n.agreement, n.occurrence, n.version]).toEqual(["tvp-schools", "43/12345/26", 1])
     expect(DateTime.formatIso(n.deadline)).toBe("2026-03-03T08:30:00.000Z")
+  })
+
+  it("DESIGN §6: a setting that pins an OpenPGP key gets it on the route; one that does not, none", () => {
+    const fingerprint = Ids.OpenPgpFingerprint.make("0D3F6C3E1A5B9F2C7E4D8A6B1C0F9E8D7A6B5C4D")
+    const lookupSetting = (urn: Ids.Urn) =>
+      Option.map(F.lookupSetting(urn), (s) => (s.urn === "100001" ? new Setting.Setting({ ...s, openPgpKey: fingerprint }) : s))
+    const keyed = Policy.evaluate(siblings, F.tvp, { ...F.options, lookupSetting }).notifications
+    expect(keyed.map((n) => [n.recipient._tag === "Setting" && n.recipient.urn, n.route.openPgpKey])).toEqual([
+      ["100001", fingerprint],
+      ["100002", undefined]
+    ])
   })
 
   it("domain.md req. 13: the idempotency key is (force, occurrence, recipient, version) and stable", () => {

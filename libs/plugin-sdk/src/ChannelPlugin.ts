@@ -16,7 +16,9 @@ export class Receipt extends Schema.Class<Receipt>("Receipt")({
   remoteId: Schema.String,
   acceptedAt: Schema.DateTimeUtc,
   /** The remote's own words, e.g. the SMTP `250 OK` line. */
-  response: Schema.optional(Schema.String)
+  response: Schema.optional(Schema.String),
+  /** `sha256:<hex>` of exactly what the remote holds, where the channel knows it (a file it uploaded). */
+  digest: Schema.optional(Schema.String)
 }) {}
 
 /**

@@ -1,5 +1,7 @@
 export * as ChannelPlugin from "./ChannelPlugin.js"
 export * as Manifest from "./Manifest.js"
+export * as OpenPgpSeal from "./OpenPgpSeal.js"
 export * as PluginRegistry from "./PluginRegistry.js"
 export * as RawFeed from "./RawFeed.js"
+export * as SshHostKey from "./SshHostKey.js"
 export * as SourcePlugin from "./SourcePlugin.js"

@@ -1,2 +1,3 @@
 export * as ChannelConformance from "./ChannelConformance.js"
+export * as GnuPg from "./GnuPg.js"
 export * as SourceConformance from "./SourceConformance.js"

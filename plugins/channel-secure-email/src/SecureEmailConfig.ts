@@ -73,6 +73,10 @@ export class SecureEmailConfig extends Schema.Class<SecureEmailConfig>("SecureEm
   eheTeamPassword: Schema.optional(Password).annotations({
     description: "Attachment password of the local authority's elective home education team, if it receives notifications by email"
   }),
+  keyDirectory: Schema.optional(Schema.NonEmptyTrimmedString).annotations({
+    description: "Folder of the recipients' armoured OpenPGP public keys, kept with the directory: `setting-<URN>.asc`, `ehe-team-<LA code>.asc`, `front-door-<LA code>.asc`. A recipient whose directory row pins a key fingerprint gets its notification encrypted to that key, never to a password",
+    examples: ["config/keys"]
+  }),
   maxConnections: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 5 }).annotations({
     description: "Pooled SMTP connections kept open to the relay"
   }),

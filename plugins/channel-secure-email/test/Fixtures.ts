@@ -28,14 +28,21 @@ export const personalData = [
   "St Aldhelm"
 ] as const
 
-export const notification = (options: { readonly version?: number; readonly urn?: string } = {}) =>
+export interface NotificationOptions {
+  readonly version?: number
+  readonly urn?: string
+  /** The fingerprint the directory pins for the setting: the channel encrypts to that key. */
+  readonly openPgpKey?: string
+}
+
+export const notification = (options: NotificationOptions = {}) =>
   Schema.decodeUnknownSync(Notification.Notification)({
     key: `tvp:43TV0099187:setting:${options.urn ?? urn}:v${options.version ?? 1}`,
     reference: "EG-1A2B-3C4D-5E6F",
     occurrence: "43TV0099187",
     version: options.version ?? 1,
     recipient: { _tag: "Setting", urn: options.urn ?? urn },
-    route: { channel: "secure-email", addresses },
+    route: { channel: "secure-email", addresses, ...(options.openPgpKey !== undefined && { openPgpKey: options.openPgpKey }) },
     agreement: "tvp-schools",
     children: ["P-1", "P-2"],
     deadline: "2025-11-17T08:30:00Z",
@@ -64,7 +71,7 @@ export const notification = (options: { readonly version?: number; readonly urn?
     }
   })
 
-export const authorized = (options: { readonly version?: number; readonly urn?: string } = {}) => mint(notification(options))
+export const authorized = (options: NotificationOptions = {}) => mint(notification(options))
 
 export const config = (
   port: number,

@@ -4,6 +4,7 @@
  * config embeds this class, one entry per drop.
  */
 import { Ids } from "@encompass/domain"
+import { SshHostKey } from "@encompass/plugin-sdk"
 import { Duration, Either, Option, ParseResult, Schema } from "effect"
 import { compilePattern } from "./internal/sftpSelect.js"
 
@@ -65,11 +66,7 @@ export class SftpDropConfig extends Schema.Class<SftpDropConfig>("SftpDropConfig
     description: "Path of the gateway's private key file (OpenSSH or PEM format, unencrypted), read at every poll. Its content is never logged",
     examples: ["/etc/encompass/keys/force-sftp_ed25519"]
   }),
-  hostKey: Schema.String.pipe(
-    Schema.pattern(/^SHA256:[A-Za-z0-9+/]{43}=?$/, {
-      message: () => "expected the server's host key fingerprint as `ssh-keygen -lf` prints it: SHA256: and 43 base64 characters"
-    })
-  ).annotations({
+  hostKey: SshHostKey.Pinned.annotations({
     description: "The pinned host key: the SHA-256 fingerprint of the server's host key, as `ssh-keygen -lf <key>.pub` prints it. Connections to a server presenting any other key are refused before logging in",
     examples: ["SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"]
   }),

@@ -9,7 +9,9 @@ import { Either, Schema } from "effect"
 import { DirectoryIssue } from "../DirectoryError.js"
 
 export const columns = ["urn", "name", "kind", "signed_up", "contacts", "channel"] as const
-type Column = (typeof columns)[number]
+/** Columns a file may leave out: directories written before them still load. */
+export const optionalColumns = ["openpgp_fingerprint"] as const
+type Column = (typeof columns)[number] | (typeof optionalColumns)[number]
 
 /** A setting and the line of the file it came from. */
 export interface Entry {
@@ -21,6 +23,7 @@ const isUrn = Schema.is(Ids.Urn)
 const isKind = Schema.is(Setting.SettingKind)
 const isEmail = Schema.is(Setting.EmailAddress)
 const isChannel = Schema.is(Ids.ChannelId)
+const isFingerprint = Schema.is(Ids.OpenPgpFingerprint)
 
 const signedUpValues: Readonly<Record<string, boolean>> = { y: true, n: false }
 
@@ -53,11 +56,17 @@ const entry = (cells: Readonly<Record<Column, string>>, line: number): Either.Ei
     "a channel id is lowercase letters, digits and '-', e.g. secure-email"
   )
 
+  // As GnuPG prints it (`gpg --fingerprint` groups it with spaces); empty: the setting uses a password.
+  const fingerprint = cells.openpgp_fingerprint.replace(/\s+/g, "").toUpperCase()
+  const openPgpKey = fingerprint === ""
+    ? undefined
+    : valid("openpgp_fingerprint", isFingerprint(fingerprint) ? fingerprint : undefined, "an OpenPGP fingerprint is 40 hex digits")
+
   // Any problem refuses the row, including one bad address beside good ones: it may be the wrong school's.
-  if (issues.length > 0 || urn === undefined || name === undefined || kind === undefined || signedUp === undefined || first === undefined || channel === undefined) {
+  if (issues.length > 0 || (fingerprint !== "" && openPgpKey === undefined) || urn === undefined || name === undefined || kind === undefined || signedUp === undefined || first === undefined || channel === undefined) {
     return Either.left(issues)
   }
-  return Either.right({ line, setting: new Setting.Setting({ urn, name, kind, signedUp, contacts: [first, ...rest], channel }) })
+  return Either.right({ line, setting: new Setting.Setting({ urn, name, kind, signedUp, contacts: [first, ...rest], channel, ...(openPgpKey !== undefined && { openPgpKey }) }) })
 }
 
 interface Row {
@@ -119,7 +128,9 @@ export const read = (text: string): Read => {
       issues.push(new DirectoryIssue({ line, message: `row has ${cells.length} fields, the header has ${names.length}` }))
       continue
     }
-    const byColumn = Object.fromEntries(columns.map((column) => [column, cells[names.indexOf(column)] ?? ""])) as Record<Column, string>
+    const byColumn = Object.fromEntries(
+      [...columns, ...optionalColumns].map((column) => [column, cells[names.indexOf(column)] ?? ""])
+    ) as Record<Column, string>
     Either.match(entry(byColumn, line), {
       onLeft: (problems) => issues.push(...problems),
       onRight: (ok) => entries.push(ok)

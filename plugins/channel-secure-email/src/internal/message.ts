@@ -48,7 +48,9 @@ const opening = (notification: Notification.Notification, config: SecureEmailCon
 const paragraphs = (notification: Notification.Notification, config: SecureEmailConfig): ReadonlyArray<string> => [
   ...opening(notification, config),
   "Office staff: please forward this email, with its attachment, promptly to your Designated Safeguarding Lead.",
-  `Designated Safeguarding Lead: open the attachment with the password ${config.senderName} previously supplied to your school or college. It is an OpenPGP-encrypted file; open it with GnuPG or Gpg4win (Kleopatra), for example: gpg --decrypt ${attachmentName(notification.reference, notification.version)}`,
+  notification.route.openPgpKey === undefined
+    ? `Designated Safeguarding Lead: open the attachment with the password ${config.senderName} previously supplied to your school or college. It is an OpenPGP-encrypted file; open it with GnuPG or Gpg4win (Kleopatra), for example: gpg --decrypt ${attachmentName(notification.reference, notification.version)}`
+    : `Designated Safeguarding Lead: the attachment is an OpenPGP-encrypted file for your organisation's key ${notification.route.openPgpKey}; open it with GnuPG or Gpg4win (Kleopatra) where that key's secret key is held, for example: gpg --decrypt ${attachmentName(notification.reference, notification.version)}`,
   "Do not print this notification. Keep it secure and delete it when it is no longer needed.",
   "Do not approach or contact the parents or carers about this notification.",
   `Questions about this notification: contact ${config.contact}, quoting reference ${notification.reference}.`,

@@ -4,6 +4,7 @@
  * interruption. A poll that fails for any reason therefore leaves nothing behind, and the next
  * poll starts on a fresh connection (CONVENTIONS: SFTP pitfalls).
  */
+import { SshHostKey } from "@encompass/plugin-sdk"
 import { NodeStream } from "@effect/platform-node"
 import { Data, Duration, Effect, Stream } from "effect"
 import type { Scope } from "effect"
@@ -11,7 +12,6 @@ import * as net from "node:net"
 import SftpClient from "ssh2-sftp-client"
 import type { SftpDropConfig } from "../SftpDropConfig.js"
 import { SftpDropError } from "../SftpDropError.js"
-import { fingerprint, keyType, sameKey } from "./sftpHostKey.js"
 
 export interface RemoteEntry {
   /** `-` a regular file, `d` a directory, `l` a symbolic link. */
@@ -89,7 +89,7 @@ export const open = (config: SftpDropConfig, privateKey: Buffer): Effect.Effect<
     })
 
     const connectError = (cause: unknown): SftpDropError => {
-      if (presented !== undefined && !sameKey(presented.fingerprint, config.hostKey)) {
+      if (presented !== undefined && !SshHostKey.sameKey(presented.fingerprint, config.hostKey)) {
         return fail(
           "connect",
           "HostKey",
@@ -119,8 +119,8 @@ export const open = (config: SftpDropConfig, privateKey: Buffer): Effect.Effect<
           privateKey,
           // Called with the raw key blob (no `hostHash`): compared as OpenSSH's SHA256 fingerprint.
           hostVerifier: (key: Buffer) => {
-            presented = { fingerprint: fingerprint(key), type: keyType(key) }
-            return sameKey(presented.fingerprint, config.hostKey)
+            presented = { fingerprint: SshHostKey.fingerprint(key), type: SshHostKey.keyType(key) }
+            return SshHostKey.sameKey(presented.fingerprint, config.hostKey)
           },
           readyTimeout: Duration.toMillis(config.connectTimeout),
           tryKeyboard: false

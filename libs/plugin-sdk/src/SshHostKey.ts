@@ -1,4 +1,9 @@
-/** Host key pinning: OpenSSH's fingerprint of the key the server presents during the handshake. */
+/**
+ * SSH host key pinning, for every SFTP peer (the gateway's SFTP drops, the SFTP channel): the
+ * fingerprint OpenSSH prints for the key a server presents during the handshake, and the pinned
+ * form as a config Schema.
+ */
+import { Schema } from "effect"
 import { createHash } from "node:crypto"
 
 /** `SHA256:` and the unpadded base64 SHA-256 of the key blob, as `ssh-keygen -lf` prints it. */
@@ -14,3 +19,10 @@ export const keyType = (blob: Buffer): string => {
   const length = blob.readUInt32BE(0)
   return length > 0 && length <= 64 && blob.length >= 4 + length ? blob.subarray(4, 4 + length).toString("latin1") : "unknown"
 }
+
+/** A pinned host key in a config file. */
+export const Pinned = Schema.String.pipe(
+  Schema.pattern(/^SHA256:[A-Za-z0-9+/]{43}=?$/, {
+    message: () => "expected the server's host key fingerprint as `ssh-keygen -lf` prints it: SHA256: and 43 base64 characters"
+  })
+)

@@ -1,0 +1,3 @@
+export * as SftpChannel from "./SftpChannel.js"
+export * as SftpChannelConfig from "./SftpChannelConfig.js"
+export * as SftpChannelError from "./SftpChannelError.js"

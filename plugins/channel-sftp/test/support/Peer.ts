@@ -1,0 +1,40 @@
+/**
+ * The recipient's side for tests: a real sshd serving a folder, and a collector that takes
+ * finished files (final names, never the hidden temporary ones) out of it as the recipient's
+ * system would, counting them.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Scope } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Sshd, SshdLive } from "./Sshd.js"
+
+export interface Peer {
+  readonly sshd: Context.Tag.Service<Sshd>
+  /** The served folder the channel uploads into. */
+  readonly folder: string
+  /** Moves every finished notification file (and its manifest) out; returns how many notification files it has taken so far. */
+  readonly collect: () => number
+}
+
+export const start: Effect.Effect<Peer, never, Scope.Scope> = Effect.gen(function*() {
+  const sshd = Context.get(yield* Layer.build(SshdLive), Sshd)
+  const folder = sshd.folder("inbound")
+  const taken = sshd.folder("collected")
+  let count = 0
+  return {
+    sshd,
+    folder,
+    collect: () => {
+      for (const name of fs.readdirSync(folder).sort()) {
+        if (name.startsWith(".")) continue
+        if (name.endsWith(".asc")) count++
+        fs.renameSync(path.join(folder, name), path.join(taken, `${String(count).padStart(4, "0")}-${name}`))
+      }
+      return count
+    }
+  }
+})
+
+/** Names in the folder, sorted. */
+export const names = (folder: string): ReadonlyArray<string> => fs.readdirSync(folder).sort()

@@ -1,0 +1,135 @@
+/**
+ * A real OpenSSH `sshd` on loopback for tests (DESIGN.md §8): host and client keys made by
+ * `ssh-keygen`, the pinned fingerprint as `ssh-keygen -lf` prints it. The served folders are
+ * local, so tests read what was uploaded directly. (A plugin cannot import the gateway's
+ * apps/gateway/test/support/Sshd.ts, of which this is a copy without the upload helper.)
+ */
+import { Context, Effect, Layer, Schedule } from "effect"
+import { execFile, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+
+const SSHD = "/usr/sbin/sshd"
+const tools = [SSHD, "/usr/bin/ssh-keygen"]
+export const missing = tools.filter((tool) => !fs.existsSync(tool))
+// Skipped only on a developer machine without OpenSSH; in CI a missing sshd fails the tests.
+export const runSshTests = missing.length === 0 || process.env["CI"] === "true"
+/** A suite title that says when, and why, the suite is skipped. */
+export const titled = (name: string) =>
+  runSshTests ? name : `${name} — SKIPPED: ${missing.join(", ")} not installed (apt-get install openssh-server)`
+
+export const run = (file: string, args: ReadonlyArray<string>) =>
+  Effect.async<string, Error>((resume) => {
+    execFile(file, args, { encoding: "utf8", timeout: 30_000 }, (error, stdout, stderr) =>
+      resume(error === null ? Effect.succeed(stdout) : Effect.fail(new Error(`${path.basename(file)} failed: ${stderr || error.message}`))))
+  })
+
+export const keygen = (file: string) => run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "encompass-test", "-f", file])
+
+/** The fingerprint exactly as an operator would copy it from `ssh-keygen -lf`. */
+export const fingerprintOf = (publicKey: string) =>
+  Effect.map(run("/usr/bin/ssh-keygen", ["-lf", publicKey]), (out) => out.split(" ")[1] ?? "")
+
+export const freePort = Effect.async<number>((resume) => {
+  const server = net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const port = (server.address() as net.AddressInfo).port
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const banner = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const socket = net.connect({ host: "127.0.0.1", port })
+    socket.once("data", (data) => {
+      socket.destroy()
+      resume(Effect.succeed(data.toString("latin1").startsWith("SSH-2.0")))
+    })
+    socket.once("error", () => resume(Effect.succeed(false)))
+  })
+
+/** Established client connections to `port` on this machine, from /proc/net/tcp. */
+export const connectionsTo = (port: number): number =>
+  fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1).filter((line) => {
+    const [, , remote, state] = line.trim().split(/\s+/)
+    return state === "01" && remote !== undefined && parseInt(remote.split(":")[1] ?? "", 16) === port
+  }).length
+
+export class Sshd extends Context.Tag("test/Sshd")<Sshd, {
+  readonly port: number
+  readonly user: string
+  readonly clientKey: string
+  readonly hostKey: string
+  /** A fresh empty folder served by sshd. */
+  readonly folder: (name: string) => string
+  readonly log: () => string
+}>() {}
+
+export const SshdLive = Layer.scoped(
+  Sshd,
+  Effect.gen(function*() {
+    if (missing.length > 0) return yield* Effect.dieMessage(`OpenSSH is required in CI: ${missing.join(", ")} not installed`)
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "eg-sshd-"))),
+      (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+    )
+    const hostKeyFile = path.join(dir, "host_ed25519")
+    const clientKey = path.join(dir, "client_ed25519")
+    yield* Effect.all([keygen(hostKeyFile), keygen(clientKey)], { concurrency: 2 }).pipe(Effect.orDie)
+    fs.copyFileSync(`${clientKey}.pub`, path.join(dir, "authorized_keys"))
+    const port = yield* freePort
+    const user = os.userInfo().username
+    const config = path.join(dir, "sshd_config")
+    fs.writeFileSync(config, [
+      "ListenAddress 127.0.0.1",
+      `Port ${port}`,
+      `HostKey ${hostKeyFile}`,
+      `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
+      "PubkeyAuthentication yes",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PermitRootLogin prohibit-password",
+      "StrictModes no",
+      "UsePAM no",
+      `PidFile ${path.join(dir, "sshd.pid")}`,
+      "Subsystem sftp internal-sftp",
+      ""
+    ].join("\n"))
+    // sshd's privilege separation wants this directory; as non-root it is not needed.
+    yield* Effect.ignore(Effect.try(() => fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 })))
+    let log = ""
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] })
+        child.stderr.on("data", (data: Buffer) => (log += data.toString("utf8")))
+        return child
+      }),
+      (child) =>
+        Effect.async<void>((resume) => {
+          if (child.exitCode !== null) return resume(Effect.void)
+          child.once("exit", () => resume(Effect.void))
+          child.kill("SIGTERM")
+        })
+    )
+    yield* banner(port).pipe(
+      Effect.filterOrFail((ok) => ok && child.exitCode === null, () => "not listening yet"),
+      Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }),
+      Effect.orElse(() => Effect.dieMessage(`sshd did not start:\n${log}`))
+    )
+    return {
+      port,
+      user,
+      clientKey,
+      hostKey: yield* Effect.orDie(fingerprintOf(`${hostKeyFile}.pub`)),
+      folder: (name) => {
+        const folder = path.join(dir, "drops", name)
+        fs.mkdirSync(folder, { recursive: true })
+        return folder
+      },
+      log: () => log
+    }
+  })
+)
+
