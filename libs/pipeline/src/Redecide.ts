@@ -47,9 +47,6 @@ export class RedecideError extends Schema.TaggedError<RedecideError>()("@encompa
   }
 }
 
-/** How the reason of a child quarantined for an unknown school begins: `Quarantine.retry` decides such a child again. */
-export const unknownSetting = "no setting with this URN in the directory"
-
 export type Requirements = Sql.Sql | AuditLog.AuditLog | ActiveSources | Directory.Directory | ActiveAgreement
 
 /** What deciding one version did. */
@@ -106,11 +103,11 @@ export const decide = (
         source: incident.source,
         locator: child?.locator ?? "unknown",
         field: plugin?.fieldName("education") ?? "education",
-        reason: `${unknownSetting} (${Recipient.recipientKey(decision.recipient)}); the child needs a person to route`,
+        reason: `no setting with this URN in the directory (${Recipient.recipientKey(decision.recipient)}); the child needs a person to route`,
         occurrence: incident.occurrence
       })
       rejected.push({ locator: rejection.locator, field: rejection.field, reason: rejection.reason, occurrence: rejection.occurrence })
-      yield* RejectionTable.insert(options.feedId, rejection, null)
+      yield* RejectionTable.insert(options.feedId, rejection, null, incident.version)
     }
 
     // An earlier version's recipients get this one as a correction, or a withdrawal (TVP ISA 4.1).
