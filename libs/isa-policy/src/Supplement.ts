@@ -10,23 +10,26 @@ import { Ids, Notification } from "@encompass/domain"
 import { Option } from "effect"
 
 /**
- * The key of the `n`th supplement of the notification keyed `key`, `n` counting every stored
- * notification of that key's recipient and version before it: deciding the same state again
- * derives the same key, so a repeat is not queued twice.
+ * The key of the supplement adding `children` to the notification keyed `key`: a repeat, or a
+ * concurrent decision adding the same children, derives the same key and is not queued twice,
+ * while one adding other children does not collide with it. `cancelled` counts the recipient's
+ * cancelled notifications of the version, so a child whose supplement was cancelled (its override
+ * revoked) and who is released again gets a new one.
  */
-export const supplementKey = (key: Ids.IdempotencyKey, n: number): Ids.IdempotencyKey =>
-  Ids.IdempotencyKey.make(`${key}:supplement-${n}`)
+export const supplementKey = (key: Ids.IdempotencyKey, children: ReadonlyArray<string>, cancelled: number): Ids.IdempotencyKey =>
+  Ids.IdempotencyKey.make(`${key}:+${[...children].sort().join("+")}${cancelled === 0 ? "" : `#${cancelled}`}`)
 
 /**
- * `next` (decided now for its recipient) narrowed to the children not in `sent`, keyed `key` and
- * referenced `reference`, adding to `adds` (the recipient's first notification of the version)
- * or, when the recipient holds none, standing alone. None when `sent` has every child.
+ * `next` (decided now for its recipient) narrowed to the children not in `sent`, keyed by
+ * `supplementKey` and referenced `reference`, adding to `adds` (the recipient's first
+ * notification of the version) or, when the recipient holds none, standing alone. None when
+ * `sent` has every child.
  */
 export const supplement = (
   next: Notification.DataNotification,
   sent: ReadonlySet<string>,
   options: {
-    readonly key: Ids.IdempotencyKey
+    readonly cancelled: number
     readonly reference: Ids.GatewayRef
     readonly adds: Option.Option<{ readonly reference: Ids.GatewayRef; readonly version: number }>
   }
@@ -42,7 +45,7 @@ export const supplement = (
   return Option.some(
     new Notification.Notification({
       ...next,
-      key: options.key,
+      key: supplementKey(next.key, kept.map(([ref]) => ref), options.cancelled),
       reference: options.reference,
       children: [first[0], ...rest.map(([ref]) => ref)],
       payload: new Notification.NotificationPayload({

@@ -123,7 +123,7 @@ layer(TestLive, { timeout: 120_000 })("Overrides (TVP ISA 3)", (it) => {
       })
     }))
 
-  it.effect("revoking an override whose supplement was never attempted cancels the supplement and leaves the sibling's notification", () =>
+  it.effect("revoking an override whose supplement was never attempted cancels the supplement and leaves the sibling's notification; granting again sends a new one", () =>
     Effect.gen(function*() {
       const occurrence = "43/300006/26"
       yield* ingest("s6.csv", [Fixtures.incident(occurrence, [{ ref: "G", urn: "100002", line: 2 }, { ref: "H", urn: "100002", sensitive: true, line: 3 }])])
@@ -134,5 +134,12 @@ layer(TestLive, { timeout: 120_000 })("Overrides (TVP ISA 3)", (it) => {
       expect(revoked.mayHaveArrived).toEqual([])
       expect((yield* outboxOf(occurrence)).map((n) => n.state)).toEqual(["delivered", "cancelled"])
       expect(yield* Outbox.deliverDue).toEqual([])
+
+      // Released again: the cancelled supplement never went, so a new one takes the child, once.
+      const regranted = yield* grant(occurrence, "H")
+      expect(regranted.decided.queued.map((q) => q.kind)).toEqual(["notification"])
+      expect((yield* Outbox.deliverDue).map((d) => d.outcome)).toEqual(["delivered"])
+      expect((yield* outboxOf(occurrence)).map((n) => n.state)).toEqual(["delivered", "cancelled", "delivered"])
+      expect((yield* deliveredTo(occurrence)).map((d) => d.notification.children)).toEqual([["G"], ["H"]])
     }))
 })

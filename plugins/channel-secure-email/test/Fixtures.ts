@@ -101,7 +101,7 @@ export const supplement = () => {
   const reference = "EG-4D5E-6F70-8192"
   return Schema.decodeUnknownSync(Notification.Notification)({
     ...held,
-    key: `${held.key}:supplement-1`,
+    key: `${held.key}:+P2`,
     reference,
     payload: { ...held.payload, reference, supplements: { reference: "EG-1A2B-3C4D-5E6F", version: 1 } }
   })

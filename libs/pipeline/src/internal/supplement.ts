@@ -18,8 +18,8 @@ const Stored = Schema.Array(Schema.Struct({
  * The supplement to queue when `next`, decided again, has children its recipient was not sent at
  * this version (`Supplement`), in the caller's transaction. Sent: what a data notification of the
  * recipient and version holds unless it was cancelled (one withdrawn stays sent, so a person's
- * withdrawal is not undone by a re-decision). Its key counts every stored notification of the
- * recipient and version, so the same state gives the same key.
+ * withdrawal is not undone by a re-decision). Its key names the children it adds (and counts the
+ * recipient's cancelled notifications of the version), so the same state gives the same key.
  */
 export const supplementOf = (
   source: string,
@@ -33,7 +33,7 @@ export const supplementOf = (
     const held = rows.filter((r) => r.kind !== "withdrawal" && r.state !== "cancelled")
     const [first] = held
     return Supplement.supplement(next, new Set(held.flatMap((r) => r.children ?? [])), {
-      key: Supplement.supplementKey(next.key, rows.length),
+      cancelled: rows.filter((r) => r.state === "cancelled").length,
       reference: randomReference(),
       adds: Option.map(Option.fromNullable(first), (f) => ({ reference: Ids.GatewayRef.make(f.reference), version: f.version }))
     })
