@@ -59,10 +59,8 @@ const grant = Command.make(
       yield* Console.log(`Recorded ${describe(granted.override)}.`)
       yield* Console.log(`\nDecided again (version ${granted.version}):\n${Explain.format(granted.decided.decisions)}`)
       yield* Console.log(`\nNotifications created ${granted.decided.notificationsCreated}`)
-      for (const n of granted.withoutChild) {
-        yield* Console.log(
-          `  ${n.recipient} already has ${n.reference} for this version without this child; only a new version of the occurrence (a correction) reaches it with the child`
-        )
+      for (const q of granted.decided.queued) {
+        if (q.adds !== undefined) yield* Console.log(`  ${q.reference} to ${q.recipient}: adds the child to ${q.adds}, which it already has for this version`)
       }
       yield* Console.log(yield* deliveries)
     }))

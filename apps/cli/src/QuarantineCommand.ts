@@ -59,7 +59,9 @@ const show = Command.make(
       yield* Console.log([
         `entry       ${entry.id} (${entry.status})`,
         `feed        ${entry.feed}: ${entry.source}/${entry.feedName}`,
-        `where       ${entry.locator}${entry.occurrence === null ? "" : `, occurrence ${entry.occurrence}`}`,
+        `where       ${entry.locator}${entry.occurrence === null ? "" : `, occurrence ${entry.occurrence}`}${
+          entry.decidedVersion === null ? "" : ` version ${entry.decidedVersion} (retry decides it again)`
+        }`,
         `field       ${entry.field ?? "-"}`,
         `reason      ${entry.reason}`,
         `received    ${entry.createdAt.toISOString()}`,

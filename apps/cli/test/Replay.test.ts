@@ -9,6 +9,7 @@ import { Effect, Exit, Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { simpleParser } from "mailparser"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as MailSink from "@encompass/gateway/MailSink"
 import { cliRoot, encompass, freshDatabase } from "./Run.js"
@@ -28,6 +29,9 @@ const missingSchool = row("43/270001/26", "P-70011", "999998", "N")
 const missingToo = row("43/270002/26", "P-70021", "999997", "N")
 const sensitiveCase = row("43/270003/26", "P-70031", "100001", "Y")
 const plainCase = row("43/270004/26", "P-70041", "100002", "N")
+// Two children at one school, the second marked sensitive: the school is sent the first at intake.
+const sibling = row("43/270005/26", "P-70051", "100002", "N")
+const sensitiveSibling = row("43/270005/26", "P-70052", "100002", "Y")
 
 const run = (args: ReadonlyArray<string>) => encompass(args, { DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" })
 const withConfig = (...args: ReadonlyArray<string>) => run([...args, "--config", region])
@@ -54,7 +58,7 @@ beforeAll(async () => {
   const passwords = JSON.parse(fs.readFileSync(path.join(demo, "passwords.json"), "utf8")) as Record<string, string>
   fs.writeFileSync(path.join(work, "passwords.json"), JSON.stringify({ ...passwords, "999998": "added-later-1Ab2", "999997": "added-later-3Cd4" }))
   fs.copyFileSync(path.join(demo, "directory.csv"), directory)
-  fs.writeFileSync(path.join(work, "feed.csv"), [header, missingSchool, missingToo, sensitiveCase, plainCase, ""].join("\n"))
+  fs.writeFileSync(path.join(work, "feed.csv"), [header, missingSchool, missingToo, sensitiveCase, plainCase, sibling, sensitiveSibling, ""].join("\n"))
   fs.writeFileSync(region, [
     "version: 1",
     "region: thames-valley",
@@ -81,7 +85,7 @@ beforeAll(async () => {
     path.join(work, "feed.csv")
   ])
   expect(ingested.stderr).toBe("")
-  expect(ingested.stdout).toMatch(/Delivered\s+1\b/)
+  expect(ingested.stdout).toMatch(/Delivered\s+2\b/)
 }, 300_000)
 
 afterAll(async () => {
@@ -166,5 +170,30 @@ describe("encompass quarantine retry and encompass override", () => {
     expect(revoked.stdout).toMatch(/EG-[0-9A-F-]+ was delivered or attempted, so it may have reached its recipient and cannot be unsent \(any further attempt is stopped\); `outbox withdraw EG-/)
     expect((await withConfig("override", "list")).stdout).toContain("No live overrides.")
     expect((await withConfig("override", "list", "--all")).stdout).toMatch(/revoked .* by Ann Other: proceedings would be prejudiced/)
+  }, 240_000)
+
+  it("`override grant` for a sensitive child whose school already has its sibling's notification sends that school the child once, as an addition naming it", async () => {
+    const before = sink.received()
+    const args = ["override", "grant", "--occurrence", "43/270005/26", "--child", "P-70052", "--by", "Jo Bloggs", "--role", "Detective Inspector", "--reason", "overriding public safety requirement"]
+    const granted = await withConfig(...args)
+    expect(granted.stderr).toBe("")
+    expect(granted.code).toBe(0)
+    const added = /^\s+(EG-[0-9A-F-]+) to setting:100002: adds the child to (EG-[0-9A-F-]+), which it already has for this version$/m.exec(granted.stdout)
+    expect(added).not.toBeNull()
+    expect(granted.stdout).toMatch(/Notifications created\s+1\b/)
+    expect(granted.stdout).toContain("Delivered 1,")
+    expect(sink.received()).toBe(before + 1)
+    const [newest = ""] = fs.readdirSync(sink.directory).filter((f) => f.endsWith(".eml")).sort().reverse()
+    const raw = fs.readFileSync(path.join(sink.directory, newest))
+    const mail = await simpleParser(raw)
+    expect(mail.subject).toBe(`Operation Encompass notification (addition to ${added?.[2]}) — reference ${added?.[1]}`)
+    expect(mail.text).toContain(`Keep it with notification ${added?.[2]}; together they are the notification.`)
+    expect(raw.toString("utf8")).not.toMatch(/Amelia|Hartwell|Larkspur|P-7005/)
+
+    // Granted again: refused; the case is already released. Nothing more reaches the school.
+    const again = await withConfig(...args)
+    expect(again.code).toBe(1)
+    expect((await withConfig("outbox", "list")).stdout.match(/setting:100002/g)?.length).toBe(3)
+    expect(sink.received()).toBe(before + 1)
   }, 240_000)
 })

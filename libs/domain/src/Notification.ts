@@ -24,7 +24,19 @@ export class NotifiedChild extends Schema.Class<NotifiedChild>("NotifiedChild")(
 export class Corrects extends Schema.Class<Corrects>("Corrects")({
   reference: GatewayRef,
   version: Schema.Int,
-  changed: Schema.Array(Schema.String)
+  changed: Schema.Array(Schema.String),
+  /** The supplements of that notification the recipient may also hold: the correction replaces them too. */
+  additions: Schema.optional(Schema.Array(GatewayRef))
+}) {}
+
+/**
+ * Set on a supplement: the recipient was already sent `reference` for this version, and this one
+ * adds the children it lacked (e.g. a sensitive child released by an override afterwards). Both
+ * together are what the recipient holds; no child is in both.
+ */
+export class Supplements extends Schema.Class<Supplements>("Supplements")({
+  reference: GatewayRef,
+  version: Schema.Int
 }) {}
 
 /**
@@ -46,7 +58,9 @@ export class NotificationPayload extends Schema.Class<NotificationPayload>("Noti
   circumstances: Schema.optional(Schema.String),
   children: Schema.NonEmptyArray(NotifiedChild),
   /** Set on a correction: it replaces that notification in full. */
-  corrects: Schema.optional(Corrects)
+  corrects: Schema.optional(Corrects),
+  /** Set on a supplement: it adds children to that notification. */
+  supplements: Schema.optional(Supplements)
 }) {}
 
 /**

@@ -55,13 +55,26 @@ export const changedFields = (
   return [...changed].sort()
 }
 
-/** `next` as a correction of `held`: the same notification, naming what it replaces and what changed. */
-export const correct = (next: Notification.DataNotification, held: Notification.DataNotification): Notification.DataNotification =>
+/**
+ * `next` as a correction of `held`: the same notification, naming what it replaces and what
+ * changed. `additions` are the supplements of `held` the recipient may also hold (`Supplement`),
+ * their children merged into `held` by the caller; the correction replaces them too.
+ */
+export const correct = (
+  next: Notification.DataNotification,
+  held: Notification.DataNotification,
+  additions: ReadonlyArray<Ids.GatewayRef> = []
+): Notification.DataNotification =>
   new Notification.Notification({
     ...next,
     payload: new Notification.NotificationPayload({
       ...next.payload,
-      corrects: new Notification.Corrects({ reference: held.reference, version: held.version, changed: changedFields(held, next) })
+      corrects: new Notification.Corrects({
+        reference: held.reference,
+        version: held.version,
+        changed: changedFields(held, next),
+        ...(additions.length > 0 && { additions })
+      })
     })
   }) as Notification.DataNotification
 

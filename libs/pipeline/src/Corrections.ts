@@ -49,17 +49,58 @@ const decode = Schema.decodeUnknownEither(Notification.Notification)
 /** Delivered, attempted (a failed attempt may still have arrived) or being attempted right now. */
 const mayHaveArrived = (row: Earlier): boolean => row.state === "delivered" || row.attempts > 0 || row.in_flight
 
-/** By recipient, the notification it may hold: `rows` newest first; a withdrawal means it holds none. */
-const heldBy = (rows: ReadonlyArray<Earlier>): Map<string, { readonly id: string; readonly notification: Notification.DataNotification }> => {
-  const held = new Map<string, { readonly id: string; readonly notification: Notification.DataNotification }>()
-  const settled = new Set<string>()
+interface Held {
+  readonly id: string
+  /** Its first notification of the version, with the children of its supplements merged in. */
+  readonly notification: Notification.DataNotification
+  /** Its supplements that may have arrived, oldest first. */
+  readonly additions: ReadonlyArray<{ readonly id: string; readonly notification: Notification.DataNotification }>
+}
+
+/**
+ * By recipient, what it may hold: `rows` newest first; a withdrawal means it holds none. That is
+ * its newest version that may have arrived: one notification, and any supplements of it that
+ * may have arrived too (a supplement adds children to it, `Supplement`).
+ */
+const heldBy = (rows: ReadonlyArray<Earlier>): Map<string, Held> => {
+  const held = new Map<string, Held>()
+  const settled = new Map<string, number>()
+  const parts = new Map<string, Array<{ readonly id: string; readonly notification: Notification.DataNotification }>>()
   for (const row of rows) {
-    if (settled.has(row.recipient) || !mayHaveArrived(row)) continue
-    settled.add(row.recipient)
+    if (!mayHaveArrived(row)) continue
+    const version = settled.get(row.recipient)
+    if (version !== undefined && version !== row.version) continue
+    const first = version === undefined
+    settled.set(row.recipient, row.version)
     const decoded = decode(row.body)
     // Unreadable (the outbox dead-letters such a row): the new version then goes as an ordinary notification.
-    if (row.kind === "withdrawal" || Either.isLeft(decoded) || Notification.isWithdrawal(decoded.right)) continue
-    held.set(row.recipient, { id: row.id, notification: decoded.right as Notification.DataNotification })
+    if (first && (row.kind === "withdrawal" || Either.isLeft(decoded) || Notification.isWithdrawal(decoded.right))) {
+      settled.set(row.recipient, Number.NaN)
+      continue
+    }
+    if (Either.isLeft(decoded) || Notification.isWithdrawal(decoded.right)) continue
+    const notification = decoded.right as Notification.DataNotification
+    const part = parts.get(row.recipient) ?? []
+    parts.set(row.recipient, [...part, { id: row.id, notification }])
+    // Oldest last: the notification itself, which its supplements name.
+    if (notification.payload.supplements === undefined) held.set(row.recipient, { id: row.id, notification, additions: [] })
+  }
+  for (const [recipient, [newest]] of parts) {
+    // Only a supplement may have arrived: it is what the recipient holds.
+    if (newest !== undefined && !held.has(recipient)) held.set(recipient, { ...newest, additions: [] })
+  }
+  for (const [recipient, { id, notification }] of held) {
+    const additions = (parts.get(recipient) ?? []).filter((p) => p.notification.payload.supplements?.reference === notification.reference).reverse()
+    if (additions.length === 0) continue
+    const merged = new Notification.Notification({
+      ...notification,
+      children: [notification.children[0], ...notification.children.slice(1), ...additions.flatMap((a) => a.notification.children)],
+      payload: new Notification.NotificationPayload({
+        ...notification.payload,
+        children: [notification.payload.children[0], ...notification.payload.children.slice(1), ...additions.flatMap((a) => a.notification.payload.children)]
+      })
+    }) as Notification.DataNotification
+    held.set(recipient, { id, notification: merged, additions })
   }
   return held
 }
@@ -117,16 +158,19 @@ export const forNewVersion = (
       }
       kept.add(recipient)
       const deadline = yield* noticeDeadline(next.deadline, options.agreement, options.calendar)
-      const correction = Correction.correct(next, prior.notification)
+      const correction = Correction.correct(next, prior.notification, prior.additions.map((a) => a.notification.reference))
       planned.push({ notification: new Notification.Notification({ ...correction, deadline }), supersedes: prior.id })
     }
     for (const [recipient, prior] of held) {
       if (kept.has(recipient)) continue
-      const deadline = yield* noticeDeadline(prior.notification.deadline, options.agreement, options.calendar)
-      planned.push({
-        notification: Correction.withdraw(prior.notification, { reference: randomReference(), version, reason: "no-longer-shared", deadline }),
-        supersedes: prior.id
-      })
+      // The notification and each supplement of it: the recipient deletes every one.
+      for (const { id, notification } of [{ id: prior.id, notification: prior.notification }, ...prior.additions]) {
+        const deadline = yield* noticeDeadline(notification.deadline, options.agreement, options.calendar)
+        planned.push({
+          notification: Correction.withdraw(notification, { reference: randomReference(), version, reason: "no-longer-shared", deadline }),
+          supersedes: id
+        })
+      }
     }
     return planned
   })

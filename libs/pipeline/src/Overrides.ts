@@ -7,7 +7,9 @@
  * `grant` refuses a child whose decisions are not a sensitive-case refusal, records the override
  * (audited, `overridden`) and decides the case again at once: the decision becomes
  * `sensitive-override` under the agreement's sensitive clause, its rationale citing the override,
- * and the recipient is notified unless it already was of this version. Every later decision of
+ * and the recipient is sent the child: in a notification of this version, or, when it already
+ * has one about a sibling, in a supplement adding the child to it (once: granting is refused
+ * while the override is live, and deciding again sends no child twice). Every later decision of
  * the occurrence (a correction version) applies the live overrides too (`Redecide.decide`).
  *
  * `revoke` keeps the row, with who revoked it and why (audited, `override-revoked`), and decides
@@ -106,12 +108,6 @@ export interface Granted {
   readonly override: Override
   readonly decided: Redecide.Decided
   readonly version: number
-  /**
-   * Notifications of this version queued before, to a recipient now released, without the child
-   * (a sibling's): one notification per recipient and version, so the child reaches that
-   * recipient only with a new version of the occurrence.
-   */
-  readonly withoutChild: ReadonlyArray<{ readonly reference: string; readonly recipient: string }>
 }
 
 /** Records an override and decides the case again at once; see the module comment. */
@@ -181,13 +177,7 @@ export const grant = (request: {
         }
       })
       const decided = yield* Redecide.decide(incident, { feedId, cause: `override ${row.id} granted by ${row.granted_by} (${row.role})` })
-      const releasedTo = new Set(
-        decided.decisions.filter((d) => d.child === request.child && (d.outcome === "share" || d.outcome === "phone-first")).map((d) => d.recipient)
-      )
-      const withoutChild = (yield* notificationsOf(source, request.occurrence))
-        .filter((n) => n.version === version && releasedTo.has(n.recipient) && !n.children.includes(request.child))
-        .map((n) => ({ reference: n.reference, recipient: n.recipient }))
-      return { override: toOverride(row), decided, version, withoutChild }
+      return { override: toOverride(row), decided, version }
     })))
   })
 

@@ -11,11 +11,10 @@ import { Ids } from "@encompass/domain"
 import type { ChannelPlugin, RawFeed } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import type { SqlError } from "@encompass/store"
-import { Effect, Option, Redacted, Schema, Stream } from "effect"
+import { Effect, Redacted, Schema, Stream } from "effect"
 import * as FeedInbox from "./FeedInbox.js"
 import * as Ingest from "./Ingest.js"
 import type { IngestReport } from "./IngestReport.js"
-import * as IncidentTable from "./internal/IncidentTable.js"
 import * as Outbox from "./Outbox.js"
 import * as Redecide from "./Redecide.js"
 
@@ -42,6 +41,8 @@ export interface Entry {
   readonly field: string | null
   readonly reason: string
   readonly occurrence: string | null
+  /** A child quarantined for an unknown school: the stored version whose decision raised the entry. */
+  readonly decidedVersion: number | null
   readonly status: Status
   readonly hasRecord: boolean
   readonly createdAt: Date
@@ -57,6 +58,7 @@ interface EntryRow {
   readonly field: string | null
   readonly reason: string
   readonly occurrence: string | null
+  readonly decided_version: number | null
   readonly status: Status
   readonly has_record: boolean
   readonly created_at: Date
@@ -72,6 +74,7 @@ const toEntry = (row: EntryRow): Entry => ({
   field: row.field,
   reason: row.reason,
   occurrence: row.occurrence,
+  decidedVersion: row.decided_version,
   status: row.status,
   hasRecord: row.has_record,
   createdAt: row.created_at,
@@ -87,7 +90,7 @@ export const list = (options: { readonly status?: Status | "all"; readonly limit
     const status = options.status ?? "open"
     return sql.use((s) =>
       s<Array<EntryRow>>`SELECT r.id::text AS id, r.feed_id::text AS feed, f.source, f.name AS feed_name, r.locator, r.field, r.reason,
-          r.occurrence, r.status, r.record IS NOT NULL AS has_record, r.created_at, r.resolution
+          r.occurrence, r.decided_version, r.status, r.record IS NOT NULL AS has_record, r.created_at, r.resolution
         FROM rejection r JOIN feed f ON f.id = r.feed_id
         ${status === "all" ? s`` : s`WHERE r.status = ${status}`}
         ORDER BY r.id DESC LIMIT ${options.limit ?? 1000}`
@@ -98,7 +101,7 @@ const entry = (method: string, id: string) =>
   Effect.flatMap(Sql.Sql, (sql) =>
     sql.use((s) =>
       s<Array<EntryRow & { record: Uint8Array | null; data_key: Uint8Array | null; sha256: string }>>`SELECT r.id::text AS id,
-          r.feed_id::text AS feed, f.source, f.name AS feed_name, r.locator, r.field, r.reason, r.occurrence, r.status,
+          r.feed_id::text AS feed, f.source, f.name AS feed_name, r.locator, r.field, r.reason, r.occurrence, r.decided_version, r.status,
           r.record IS NOT NULL AS has_record, r.created_at, r.resolution, r.record, f.data_key, f.sha256
         FROM rejection r JOIN feed f ON f.id = r.feed_id WHERE r.id = ${/^\d+$/.test(id) ? id : "0"}`
     )
@@ -150,8 +153,9 @@ export interface RetryReport {
  * Replays an open entry through its source as a new feed (transport `quarantine`): its record as
  * received, or `corrected` when the operator fixed it. A record already stored at its version
  * (the same row, alone or at another line) is decided again rather than refused. A child the
- * gateway quarantined after decoding (its school not in the directory) kept no record: its
- * stored incident is decided again against the directory as it is now. A whole-feed rejection
+ * gateway quarantined after decoding (its school not in the directory) kept no record: the
+ * stored version the entry names (`decidedVersion`) is decided again against the directory as it
+ * is now. A whole-feed rejection
  * (no record) replays the stored feed itself, e.g. once its source plugin is enabled. Either way
  * a recipient already notified of the version is not notified again.
  *
@@ -207,19 +211,16 @@ export const retry = (
   })
 
 /**
- * A child the gateway quarantined for an unknown school (no record kept): the newest version of
- * its occurrence that the entry's feed stored — or, for an entry a replay raised, the newest
- * stored — decided again.
+ * A child the gateway quarantined for an unknown school (no record kept): the stored version
+ * whose decision raised the entry, decided again.
  */
 const redecideIncident = (row: EntryRow & { readonly sha256: string }, cause: string) =>
   Effect.gen(function*() {
-    const noRecord = fail("retry", row.id, "NoRecord", "no record text was kept for this rejection (a record over 1 MiB, or a gateway-level rejection); replay it with --file")
-    if (row.occurrence === null || !row.reason.startsWith(Redecide.unknownSetting)) return yield* noRecord
-    const fromFeed = yield* IncidentTable.fromFeed(row.source, row.occurrence, row.feed)
-    const [latest] = yield* IncidentTable.versions(row.source, row.occurrence)
-    const version = Option.getOrElse(fromFeed, () => latest)
-    if (version === undefined) return yield* noRecord
-    const decided = yield* Redecide.again({ source: row.source, occurrence: row.occurrence, version }, cause).pipe(
+    const { decided_version: version, occurrence } = row
+    if (occurrence === null || version === null) {
+      return yield* fail("retry", row.id, "NoRecord", "no record text was kept for this rejection (a record over 1 MiB, or a gateway-level rejection); replay it with --file")
+    }
+    const decided = yield* Redecide.again({ source: row.source, occurrence, version }, cause).pipe(
       Effect.catchTag("@encompass/pipeline/RedecideError", (e) =>
         Effect.fail(fail("retry", row.id, e.reason === "Superseded" ? "Superseded" : "NoRecord", e.detail)))
     )

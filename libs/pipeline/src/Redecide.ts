@@ -4,12 +4,14 @@
  * overrides of the occurrence (`Overrides`), records each decision (TVP ISA 4.3), quarantines a
  * child whose school is not in the directory, and queues a notification for each recipient that
  * has none for this version yet (the key is source, occurrence, recipient and version), as a
- * correction or withdrawal where an earlier version reached the recipient (`Corrections`).
+ * correction or withdrawal where an earlier version reached the recipient (`Corrections`). A
+ * recipient that has one, but not every child now shared with it (a child released since), is
+ * sent a supplement holding only those children (`Supplement`).
  *
  * `again` re-decides a stored version — a quarantined child once its school is in the directory,
  * a sensitive case once an override is granted or revoked — with the same step, and records the
- * new decisions exactly like the first ones, naming their cause. A recipient already notified of
- * the version is not notified again, so re-deciding twice sends nothing more.
+ * new decisions exactly like the first ones, naming their cause. A child already sent to a
+ * recipient at the version is not sent again, so re-deciding twice sends nothing more.
  */
 import { AuditLog } from "@encompass/audit"
 import { Directory } from "@encompass/directory"
@@ -29,6 +31,7 @@ import { enqueue } from "./internal/enqueue.js"
 import * as IncidentTable from "./internal/IncidentTable.js"
 import * as OverrideTable from "./internal/OverrideTable.js"
 import { randomReference } from "./internal/reference.js"
+import { supplementOf } from "./internal/supplement.js"
 import * as RejectionTable from "./internal/RejectionTable.js"
 import type { DecisionLine, RejectedRecord } from "./IngestReport.js"
 
@@ -44,9 +47,6 @@ export class RedecideError extends Schema.TaggedError<RedecideError>()("@encompa
   }
 }
 
-/** How the reason of a child quarantined for an unknown school begins: `Quarantine.retry` decides such a child again. */
-export const unknownSetting = "no setting with this URN in the directory"
-
 export type Requirements = Sql.Sql | AuditLog.AuditLog | ActiveSources | Directory.Directory | ActiveAgreement
 
 /** What deciding one version did. */
@@ -55,8 +55,8 @@ export interface Decided {
   /** Children quarantined because their school is not in the directory. */
   readonly rejected: ReadonlyArray<RejectedRecord>
   readonly notificationsCreated: number
-  /** What was queued, in order: notifications, corrections and withdrawals (ids only). */
-  readonly queued: ReadonlyArray<{ readonly reference: string; readonly recipient: string; readonly kind: Notification.Kind }>
+  /** What was queued, in order: notifications, corrections, withdrawals and supplements (ids only; `adds`: what a supplement adds to). */
+  readonly queued: ReadonlyArray<{ readonly reference: string; readonly recipient: string; readonly kind: Notification.Kind; readonly adds?: string }>
 }
 
 /** The live overrides of an occurrence as the policy engine takes them; each cites its id. */
@@ -103,11 +103,11 @@ export const decide = (
         source: incident.source,
         locator: child?.locator ?? "unknown",
         field: plugin?.fieldName("education") ?? "education",
-        reason: `${unknownSetting} (${Recipient.recipientKey(decision.recipient)}); the child needs a person to route`,
+        reason: `no setting with this URN in the directory (${Recipient.recipientKey(decision.recipient)}); the child needs a person to route`,
         occurrence: incident.occurrence
       })
       rejected.push({ locator: rejection.locator, field: rejection.field, reason: rejection.reason, occurrence: rejection.occurrence })
-      yield* RejectionTable.insert(options.feedId, rejection, null)
+      yield* RejectionTable.insert(options.feedId, rejection, null, incident.version)
     }
 
     // An earlier version's recipients get this one as a correction, or a withdrawal (TVP ISA 4.1).
@@ -122,10 +122,25 @@ export const decide = (
         calendar
       }, evaluation.notifications)
     const queued: Array<Decided["queued"][number]> = []
+    const queue = (notification: Notification.Notification, supersedes: string | null) =>
+      Effect.map(enqueue(incident.source, notification, supersedes), (created) => {
+        if (created) {
+          const { payload } = notification
+          const adds = payload.type === "operation-encompass/withdrawal" ? undefined : payload.supplements?.reference
+          queued.push({
+            reference: notification.reference,
+            recipient: Recipient.recipientKey(notification.recipient),
+            kind: Notification.kindOf(notification),
+            ...(adds !== undefined && { adds })
+          })
+        }
+        return created
+      })
     for (const { notification, supersedes } of planned) {
-      if (yield* enqueue(incident.source, notification, supersedes)) {
-        queued.push({ reference: notification.reference, recipient: Recipient.recipientKey(notification.recipient), kind: Notification.kindOf(notification) })
-      }
+      if ((yield* queue(notification, supersedes)) || Notification.isWithdrawal(notification)) continue
+      // Its recipient has this version already: any child it was not sent goes as a supplement.
+      const extra = yield* supplementOf(incident.source, notification as Notification.DataNotification)
+      if (Option.isSome(extra)) yield* queue(extra.value, null)
     }
     // Wakes every gateway's delivery worker when this commits.
     if (queued.length > 0) yield* sql.query`SELECT pg_notify(${FeedInbox.wakeChannels.outbox}, '')`

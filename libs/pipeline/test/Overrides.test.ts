@@ -1,8 +1,8 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { ActiveSources, Outbox, Overrides } from "../src/index.js"
+import { ActiveSources, Outbox, Overrides, Redecide } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
-import { ingest, rows, TestLive } from "./IngestHarness.js"
+import { deliveredTo, ingest, rows, TestLive } from "./IngestHarness.js"
 
 const withSource = Effect.provideService(ActiveSources.ActiveSources, ActiveSources.ActiveSources.fromPlugins([Fixtures.sourceOf([])]))
 const grant = (occurrence: string, child: string, extra: { recipient?: string } = {}) =>
@@ -88,13 +88,58 @@ layer(TestLive, { timeout: 120_000 })("Overrides (TVP ISA 3)", (it) => {
       expect(yield* rows`SELECT id FROM sensitive_override WHERE occurrence = ${occurrence}`).toEqual([])
     }))
 
-  it.effect("a child released at a school already notified of the version about a sibling is reported, not silently dropped", () =>
+  it.effect("a child released at a school already sent the version about a sibling reaches it once, as a supplement; a correction version then replaces both", () =>
     Effect.gen(function*() {
       const occurrence = "43/300004/26"
-      yield* ingest("s4.csv", [Fixtures.incident(occurrence, [{ ref: "D", urn: "100001", line: 2 }, { ref: "E", urn: "100001", sensitive: true, line: 3 }])])
-      const granted = yield* grant(occurrence, "E")
-      expect(granted.decided.notificationsCreated).toBe(0)
+      const children = [{ ref: "D", urn: "100001", line: 2 }, { ref: "E", urn: "100001", sensitive: true, line: 3 }]
+      const intake = yield* ingest("s4.csv", [Fixtures.incident(occurrence, children)])
+      expect(intake.deliveries.map((d) => d.outcome)).toEqual(["delivered"])
       const [sibling] = yield* outboxOf(occurrence)
-      expect(granted.withoutChild).toEqual([{ reference: sibling?.reference, recipient: "setting:100001" }])
+
+      const granted = yield* grant(occurrence, "E")
+      expect(granted.decided.queued).toEqual([{ reference: expect.any(String), recipient: "setting:100001", kind: "notification", adds: sibling?.reference }])
+      expect((yield* Outbox.deliverDue).map((d) => d.outcome)).toEqual(["delivered"])
+      const [first, supplement] = yield* deliveredTo(occurrence)
+      expect(first?.notification.children).toEqual(["D"])
+      expect(supplement?.notification.children).toEqual(["E"])
+      expect(supplement?.notification.payload).toMatchObject({ reference: granted.decided.queued[0]?.reference, supplements: { reference: sibling?.reference, version: 1 } })
+      expect(supplement?.notification.payload).toHaveProperty("children", [expect.objectContaining({ name: { givenName: "GivenE", familyName: "Family" } })])
+
+      // Granting again is refused; deciding the version again (a replay) sends no child twice.
+      expect((yield* Effect.flip(grant(occurrence, "E"))).reason).toBe("AlreadyGranted")
+      const again = yield* withSource(Redecide.again({ source: Fixtures.source, occurrence, version: 1 }, "test: decided again"))
+      expect(again.queued).toEqual([])
+      expect(yield* Outbox.deliverDue).toEqual([])
+      expect(yield* deliveredTo(occurrence)).toHaveLength(2)
+
+      // The school holds both: version 2 reaches it once, as a correction replacing both, children unchanged.
+      yield* ingest("s4v2.csv", [Fixtures.incident(occurrence, children, { version: 2, address: "7 Corrected Close, Reading" })])
+      const all = yield* deliveredTo(occurrence)
+      expect(all).toHaveLength(3)
+      expect(all[2]?.notification.children).toEqual(["D", "E"])
+      expect(all[2]?.notification.payload).toMatchObject({
+        version: 2,
+        corrects: { reference: sibling?.reference, version: 1, changed: ["incidentAddress"], additions: [supplement?.notification.reference] }
+      })
+    }))
+
+  it.effect("revoking an override whose supplement was never attempted cancels the supplement and leaves the sibling's notification; granting again sends a new one", () =>
+    Effect.gen(function*() {
+      const occurrence = "43/300006/26"
+      yield* ingest("s6.csv", [Fixtures.incident(occurrence, [{ ref: "G", urn: "100002", line: 2 }, { ref: "H", urn: "100002", sensitive: true, line: 3 }])])
+      const granted = yield* grant(occurrence, "H")
+      const [added] = granted.decided.queued
+      const revoked = yield* revoke(granted.override.id)
+      expect(revoked.cancelled).toEqual([added?.reference])
+      expect(revoked.mayHaveArrived).toEqual([])
+      expect((yield* outboxOf(occurrence)).map((n) => n.state)).toEqual(["delivered", "cancelled"])
+      expect(yield* Outbox.deliverDue).toEqual([])
+
+      // Released again: the cancelled supplement never went, so a new one takes the child, once.
+      const regranted = yield* grant(occurrence, "H")
+      expect(regranted.decided.queued.map((q) => q.kind)).toEqual(["notification"])
+      expect((yield* Outbox.deliverDue).map((d) => d.outcome)).toEqual(["delivered"])
+      expect((yield* outboxOf(occurrence)).map((n) => n.state)).toEqual(["delivered", "cancelled", "delivered"])
+      expect((yield* deliveredTo(occurrence)).map((d) => d.notification.children)).toEqual([["G"], ["H"]])
     }))
 })

@@ -70,7 +70,7 @@ layer(TestLive, { timeout: 120_000 })("Quarantine", (it) => {
     Effect.gen(function*() {
       const report = yield* Ingest.ingest(feed("q1.csv", "43/200001/26,100001\n43/200002/26,1000X1\n"), { transport: "file" })
       const entry = yield* firstOpen(report.feed.id)
-      expect(entry).toMatchObject({ locator: "line 2", field: "urn", reason: "not a six-digit URN", status: "open", hasRecord: true })
+      expect(entry).toMatchObject({ locator: "line 2", field: "urn", reason: "not a six-digit URN", status: "open", hasRecord: true, decidedVersion: null })
       const sealed = yield* Effect.flatMap(Sql.Sql, (sql) => sql.query<{ record: Uint8Array }>`SELECT record FROM rejection WHERE id = ${entry.id}`)
       expect(sealed.map((r) => Buffer.from(r.record).toString("latin1")).join()).not.toContain("1000X1")
       expect(Redacted.value(yield* Quarantine.record(entry.id, operator))).toBe("43/200002/26,1000X1\n")
@@ -145,6 +145,30 @@ layer(TestLive, { timeout: 120_000 })("Quarantine", (it) => {
       expect(twice.notificationsCreated).toBe(0)
       yield* schoolAdded(Ingest.ingest(feed("q6.csv", "43/200010/26,100001\n43/200011/26,100009\n"), { transport: "file" }))
       expect(yield* notificationsOf("43/200011/26")).toEqual([{ recipient: "setting:100009", state: "delivered" }])
+    }))
+
+  it.effect("`retry ID` finds the incident of an unknown-school entry by the version stored with it, not by its reason's wording", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q9.csv", "43/200015/26,100001\n43/200016/26,100009\n"), { transport: "file" })
+      const entry = yield* firstOpen(report.feed.id)
+      expect(entry).toMatchObject({ occurrence: "43/200016/26", decidedVersion: 1, hasRecord: false })
+      // Worded otherwise, as an earlier or later release (or a translation) may word it.
+      yield* Effect.flatMap(Sql.Sql, (sql) => sql.query`UPDATE rejection SET reason = 'school 100009 is not in the directory yet' WHERE id = ${entry.id}`)
+      const retried = yield* schoolAdded(Quarantine.retry(entry.id, { operator }))
+      expect(retried.status).toBe("resolved")
+      expect(retried.replay.deliveries.map((d) => [d.recipient, d.outcome])).toEqual([["setting:100009", "delivered"]])
+      expect(yield* notificationsOf("43/200016/26")).toEqual([{ recipient: "setting:100009", state: "delivered" }])
+    }))
+
+  it.effect("an entry the source raised with no record is not decided again, whatever its reason says", () =>
+    Effect.gen(function*() {
+      const report = yield* Ingest.ingest(feed("q10.csv", "43/200017/26,100001\n"), { transport: "file" })
+      const [row] = yield* Effect.flatMap(Sql.Sql, (sql) =>
+        sql.query<{ id: string }>`INSERT INTO rejection (feed_id, locator, field, reason, occurrence)
+          VALUES (${report.feed.id}, 'line 9', 'urn', 'no setting with this URN in the directory (the source says so)', '43/200017/26') RETURNING id::text AS id`)
+      const entry = yield* Quarantine.get(row?.id ?? "")
+      expect(entry.decidedVersion).toBeNull()
+      expect((yield* Effect.flip(Quarantine.retry(entry.id, { operator }))).reason).toBe("NoRecord")
     }))
 
   it.effect("`retry ID --file` with the byte-identical row is the same version, decided again rather than refused, and notified once", () =>

@@ -26,3 +26,16 @@ CREATE UNIQUE INDEX sensitive_override_live ON sensitive_override (source, occur
 -- an override granted or revoked) replaces it and says why here. NULL: decided at intake. Every
 -- decision, the replaced ones included, is in the audit log.
 ALTER TABLE decision ADD COLUMN cause text;
+
+-- A child the gateway quarantined because its school is not in the directory: the stored version
+-- of its occurrence whose decision raised the entry, which `quarantine retry` decides again. NULL:
+-- a record its source rejected, or a whole feed.
+ALTER TABLE rejection ADD COLUMN decided_version integer;
+-- Entries raised before this column said what they were only in their reason: the version their
+-- feed stored, else (raised by a replay) the newest stored.
+UPDATE rejection r SET decided_version = coalesce(
+    (SELECT max(i.version) FROM incident i JOIN feed f ON f.source = i.source
+      WHERE f.id = r.feed_id AND i.occurrence = r.occurrence AND i.feed_id = r.feed_id),
+    (SELECT max(i.version) FROM incident i JOIN feed f ON f.source = i.source
+      WHERE f.id = r.feed_id AND i.occurrence = r.occurrence))
+  WHERE r.record IS NULL AND r.occurrence IS NOT NULL AND r.reason LIKE 'no setting with this URN in the directory%';

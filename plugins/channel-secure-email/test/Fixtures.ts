@@ -102,6 +102,26 @@ export const correction = () => {
   })
 }
 
+/** A supplement of version 1 (a child released after it was sent), and a correction replacing both. */
+export const supplement = () => {
+  const held = encode(notification())
+  const reference = "EG-4D5E-6F70-8192"
+  return Schema.decodeUnknownSync(Notification.Notification)({
+    ...held,
+    key: `${held.key}:+P2`,
+    reference,
+    payload: { ...held.payload, reference, supplements: { reference: "EG-1A2B-3C4D-5E6F", version: 1 } }
+  })
+}
+
+export const correctionOfSupplemented = () => {
+  const corrected = encode(correction())
+  return Schema.decodeUnknownSync(Notification.Notification)({
+    ...corrected,
+    payload: { ...corrected.payload, corrects: { reference: "EG-1A2B-3C4D-5E6F", version: 1, changed: ["incidentAddress"], additions: ["EG-4D5E-6F70-8192"] } }
+  })
+}
+
 /** The withdrawal of version 1: references only. */
 export const withdrawal = () => {
   const held = encode(notification())

@@ -38,6 +38,25 @@ describe("SecureEmailChannel: corrections and withdrawals (TVP ISA 4.1)", () => 
       for (const data of Fixtures.personalData) expect(visible).not.toContain(data)
     }))
 
+  it.scopedLive("a supplement says in the subject which notification it adds to, and asks the school to keep both; it carries no personal data outside the attachment", () =>
+    Effect.gen(function*() {
+      const { mail, payload, receipt, visible } = yield* send(Fixtures.supplement())
+      expect(mail.subject).toBe("Operation Encompass notification (addition to EG-1A2B-3C4D-5E6F) — reference EG-4D5E-6F70-8192")
+      expect(mail.text).toContain("ADDITION to Operation Encompass notification EG-1A2B-3C4D-5E6F")
+      expect(mail.text).toContain("Keep it with notification EG-1A2B-3C4D-5E6F; together they are the notification.")
+      expect(receipt.remoteId).toBe("<EG-4D5E-6F70-8192.v1@thamesvalley.police.example>")
+      expect(payload).toMatchObject({ reference: "EG-4D5E-6F70-8192", supplements: { reference: "EG-1A2B-3C4D-5E6F", version: 1 } })
+      for (const data of Fixtures.personalData) expect(visible).not.toContain(data)
+    }))
+
+  it.scopedLive("a correction of a supplemented notification names the supplement it also replaces", () =>
+    Effect.gen(function*() {
+      const { mail, visible } = yield* send(Fixtures.correctionOfSupplemented())
+      expect(mail.text).toContain("replaces notification EG-1A2B-3C4D-5E6F and its additions EG-4D5E-6F70-8192 in full")
+      expect(mail.text).toContain("delete the earlier versions")
+      for (const data of Fixtures.personalData) expect(visible).not.toContain(data)
+    }))
+
   it.scopedLive("a withdrawal tells the school to delete the notification it names, and its attachment holds no personal data", () =>
     Effect.gen(function*() {
       const { mail, payload, visible } = yield* send(Fixtures.withdrawal())

@@ -4,7 +4,7 @@
  */
 import type { Decision } from "@encompass/domain"
 
-export const envelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "localAuthority", "children", "corrects"])
+export const envelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "localAuthority", "children", "corrects", "supplements"])
 
 /** Everything a withdrawal may carry: no field of any child or incident (Notification.WithdrawalPayload). */
 export const withdrawalEnvelope: ReadonlySet<string> = new Set(["type", "reference", "version", "setting", "localAuthority", "withdraws", "reason"])

@@ -83,20 +83,6 @@ export const versions = (source: string, occurrence: string): Effect.Effect<Read
     Effect.map((rows) => rows.map((r) => r.version))
   )
 
-/** The newest version of `occurrence` from `feedId`: the incident a gateway-level rejection of that feed is about. */
-export const fromFeed = (
-  source: string,
-  occurrence: string,
-  feedId: string
-): Effect.Effect<Option.Option<number>, SqlError.SqlError, Sql.Sql> =>
-  Effect.flatMap(Sql.Sql, (sql) =>
-    sql.query`SELECT max(version) AS version FROM incident
-      WHERE source = ${source} AND occurrence = ${occurrence} AND feed_id = ${feedId}`
-  ).pipe(
-    Effect.flatMap((rows) => Effect.orDie(Schema.decodeUnknown(Schema.Array(Schema.Struct({ version: Schema.NullOr(Schema.Number) })))(rows))),
-    Effect.map(([row]) => Option.fromNullable(row?.version))
-  )
-
 /** The source and newest version of an occurrence, by reference alone; several when two sources share the reference. */
 export const latestByReference = (
   occurrence: string

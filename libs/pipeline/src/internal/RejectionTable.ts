@@ -7,17 +7,21 @@ import { Effect } from "effect"
 
 /**
  * Records `rejection` of feed `feedId` with its sealed record, if any, and audits it (`rejected`);
- * a feed processed again records each rejection once. Returns whether it was new.
+ * a feed processed again records each rejection once. `decidedVersion`: the stored version whose
+ * decision quarantined the child (its school is not in the directory), which a retry decides
+ * again. Returns whether it was new.
  */
 export const insert = (
   feedId: string,
   rejection: Rejection.Rejection,
-  sealed: Buffer | null
+  sealed: Buffer | null,
+  decidedVersion: number | null = null
 ): Effect.Effect<boolean, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
-    const inserted = yield* sql.query`INSERT INTO rejection (feed_id, locator, field, reason, occurrence, record)
-      VALUES (${feedId}, ${rejection.locator}, ${rejection.field ?? null}, ${rejection.reason}, ${rejection.occurrence ?? null}, ${sealed})
+    const inserted = yield* sql.query`INSERT INTO rejection (feed_id, locator, field, reason, occurrence, record, decided_version)
+      VALUES (${feedId}, ${rejection.locator}, ${rejection.field ?? null}, ${rejection.reason}, ${rejection.occurrence ?? null}, ${sealed},
+        ${decidedVersion})
       ON CONFLICT DO NOTHING RETURNING id`
     if (inserted.length === 0) return false
     yield* Effect.flatMap(AuditLog.AuditLog, (audit) =>

@@ -12,7 +12,8 @@ import type { SecureEmailConfig } from "../SecureEmailConfig.js"
 export const subject = (notification: Notification.Notification): string => {
   const kind = Notification.kindOf(notification)
   const what = kind === "withdrawal" ? "withdrawal" : kind === "correction" ? "correction" : "notification"
-  return `Operation Encompass ${what} — reference ${notification.reference}`
+  const adds = notification.payload.type === "operation-encompass/withdrawal" ? undefined : notification.payload.supplements
+  return `Operation Encompass ${what}${adds === undefined ? "" : ` (addition to ${adds.reference})`} — reference ${notification.reference}`
 }
 
 /** The same reference and version always give the same Message-ID, so a re-send is recognisably the same message. */
@@ -38,8 +39,16 @@ const opening = (notification: Notification.Notification, config: SecureEmailCon
     ]
   }
   if (payload.corrects !== undefined) {
+    const { additions = [], reference } = payload.corrects
+    const replaced = additions.length === 0 ? `notification ${reference}` : `notification ${reference} and its additions ${additions.join(", ")}`
     return [
-      `CORRECTION of Operation Encompass notification ${payload.corrects.reference} from ${config.senderName}. The corrected notification is attached as an encrypted file, ${file}; it replaces notification ${payload.corrects.reference} in full and lists which details changed. Please update your records and delete the earlier version. Reference: ${notification.reference}.`
+      `CORRECTION of Operation Encompass notification ${reference} from ${config.senderName}. The corrected notification is attached as an encrypted file, ${file}; it replaces ${replaced} in full and lists which details changed. Please update your records and delete the earlier version${additions.length === 0 ? "" : "s"}. Reference: ${notification.reference}.`
+    ]
+  }
+  if (payload.supplements !== undefined) {
+    const { reference } = payload.supplements
+    return [
+      `ADDITION to Operation Encompass notification ${reference} from ${config.senderName}, about the same incident: it concerns children at your school or college whom notification ${reference} did not include. It is attached as an encrypted file, ${file}. Keep it with notification ${reference}; together they are the notification. Reference: ${notification.reference}.`
     ]
   }
   return [`An Operation Encompass notification from ${config.senderName} is attached to this email as an encrypted file, ${file}. Reference: ${notification.reference}.`]
