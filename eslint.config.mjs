@@ -18,6 +18,32 @@ const ioPackages = [
 ]
 const appOnly = ["@effect/platform-node", "@effect/platform-node-*"]
 
+// The regional service (apps/gateway) is an app the `encompass` command launches; it carries
+// type:service so apps/cli may import it, and nothing imports apps/cli.
+const appDependsOn = ["type:service", "type:pipeline", "type:policy", "type:directory", "type:store", "type:audit", "type:contract", "type:domain", "type:plugin"]
+/** DESIGN.md §2, with `app` the libraries an app may import. */
+const constraints = (app) => [
+  { sourceTag: "type:domain", onlyDependOnLibsWithTags: [], bannedExternalImports: [...ioPackages, ...appOnly] },
+  { sourceTag: "type:policy", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: [...ioPackages, ...appOnly] },
+  { sourceTag: "type:contract", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: appOnly },
+  { sourceTag: "type:directory", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: appOnly },
+  { sourceTag: "type:store", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: appOnly },
+  { sourceTag: "type:audit", onlyDependOnLibsWithTags: ["type:store", "type:domain"], bannedExternalImports: appOnly },
+  {
+    sourceTag: "type:pipeline",
+    onlyDependOnLibsWithTags: ["type:policy", "type:directory", "type:store", "type:audit", "type:contract", "type:domain"],
+    bannedExternalImports: appOnly
+  },
+  { sourceTag: "type:testkit", onlyDependOnLibsWithTags: ["type:contract", "type:domain"], bannedExternalImports: appOnly },
+  { sourceTag: "type:plugin", onlyDependOnLibsWithTags: ["type:contract", "type:domain", "type:testkit"], bannedExternalImports: appOnly },
+  { sourceTag: "type:app", onlyDependOnLibsWithTags: app },
+  { sourceTag: "type:tool", onlyDependOnLibsWithTags: ["*"] }
+]
+const moduleBoundaries = (depConstraints) => [
+  "error",
+  { enforceBuildableLibDependency: false, banTransitiveDependencies: false, depConstraints }
+]
+
 export default [
   { ignores: ["**/node_modules", "**/dist", "**/.nx", "**/demo-out", "**/.encompass"] },
   ...nx.configs["flat/base"],
@@ -28,36 +54,13 @@ export default [
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-namespace": "off",
       "@typescript-eslint/no-empty-object-type": "off",
-      "@nx/enforce-module-boundaries": [
-        "error",
-        {
-          enforceBuildableLibDependency: false,
-          banTransitiveDependencies: false,
-          depConstraints: [
-            { sourceTag: "type:domain", onlyDependOnLibsWithTags: [], bannedExternalImports: [...ioPackages, ...appOnly] },
-            { sourceTag: "type:policy", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: [...ioPackages, ...appOnly] },
-            { sourceTag: "type:contract", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: appOnly },
-            { sourceTag: "type:directory", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: appOnly },
-            { sourceTag: "type:store", onlyDependOnLibsWithTags: ["type:domain"], bannedExternalImports: appOnly },
-            { sourceTag: "type:audit", onlyDependOnLibsWithTags: ["type:store", "type:domain"], bannedExternalImports: appOnly },
-            {
-              sourceTag: "type:pipeline",
-              onlyDependOnLibsWithTags: ["type:policy", "type:directory", "type:store", "type:audit", "type:contract", "type:domain"],
-              bannedExternalImports: appOnly
-            },
-            { sourceTag: "type:testkit", onlyDependOnLibsWithTags: ["type:contract", "type:domain"], bannedExternalImports: appOnly },
-            { sourceTag: "type:plugin", onlyDependOnLibsWithTags: ["type:contract", "type:domain", "type:testkit"], bannedExternalImports: appOnly },
-            // The regional service (apps/gateway) is an app the `encompass` command launches; it
-            // carries type:service so apps/cli may import it, and nothing imports apps/cli.
-            {
-              sourceTag: "type:app",
-              onlyDependOnLibsWithTags: ["type:service", "type:pipeline", "type:policy", "type:directory", "type:store", "type:audit", "type:contract", "type:domain", "type:plugin"]
-            },
-            { sourceTag: "type:tool", onlyDependOnLibsWithTags: ["*"] }
-          ]
-        }
-      ]
+      "@nx/enforce-module-boundaries": moduleBoundaries(constraints(appDependsOn))
     }
+  },
+  // An app's tests may also use the plugin-testkit's peers (a real sshd); its production code may not.
+  {
+    files: ["apps/**/test/**/*.ts"],
+    rules: { "@nx/enforce-module-boundaries": moduleBoundaries(constraints([...appDependsOn, "type:testkit"])) }
   },
   // domain and isa-policy do no I/O: no Node built-ins either.
   {

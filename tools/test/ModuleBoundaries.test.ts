@@ -23,6 +23,8 @@ const cases: ReadonlyArray<[string, string, string, RegExp]> = [
   ["a plugin never depends on the store", "plugins/source-niche-rms/src/Canary.ts", `import { Sql } from "@encompass/store"\nexport const x = Sql`, /enforce-module-boundaries/],
   ["the plugin-testkit never depends on a plugin", "libs/plugin-testkit/src/Canary.ts", `import { NicheRmsSource } from "@encompass/source-niche-rms"\nexport const x = NicheRmsSource`, /enforce-module-boundaries/],
   ["the plugin-testkit never depends on the store", "libs/plugin-testkit/src/Canary.ts", `import { Sql } from "@encompass/store"\nexport const x = Sql`, /enforce-module-boundaries/],
+  ["an app's production code never depends on the plugin-testkit", "apps/gateway/src/Canary.ts", `import { OpenSshd } from "@encompass/plugin-testkit"\nexport const x = OpenSshd`, /enforce-module-boundaries/],
+  ["an app's tests keep the other rules: the gateway's never import apps/cli", "apps/gateway/test/Canary.test.ts", `import * as Cli from "../../cli/src/Cli.js"\nexport const x = Cli`, /enforce-module-boundaries/],
   ["a library never depends on an app", "libs/pipeline/src/Canary.ts", `import * as Cli from "../../../apps/cli/src/Cli.js"\nexport const x = Cli`, /enforce-module-boundaries/],
   ["only apps import @effect/platform-node", "libs/pipeline/src/Canary.ts", `import { NodeContext } from "@effect/platform-node"\nexport const x = NodeContext`, /enforce-module-boundaries/],
   ["only isa-policy mints an AuthorizedNotification", "plugins/channel-secure-email/src/Canary.ts", `import { mint } from "@encompass/domain/Authority"\nexport const x = mint`, /no-restricted-imports/],
@@ -47,6 +49,14 @@ describe("module boundaries (DESIGN.md §2)", () => {
     const found = await violations(
       "plugins/source-json/test/Canary.conformance.test.ts",
       `import { SourceConformance } from "@encompass/plugin-testkit"\nexport const x = SourceConformance`
+    )
+    expect(found).toEqual([])
+  })
+
+  it("allows an app's tests to use the plugin-testkit's peers", async () => {
+    const found = await violations(
+      "apps/gateway/test/Canary.integration.test.ts",
+      `import { OpenSshd } from "@encompass/plugin-testkit"\nexport const x = OpenSshd`
     )
     expect(found).toEqual([])
   })

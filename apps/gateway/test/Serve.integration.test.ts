@@ -5,6 +5,7 @@
  * relay. Feeds arriving by each transport become delivered notifications; SIGTERM stops it
  * cleanly; the quarantine commands replay a corrected record.
  */
+import { OpenSshd } from "@encompass/plugin-testkit"
 import { TestDatabase } from "@encompass/store"
 import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import * as fs from "node:fs"
@@ -16,7 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as SmtpInbox from "../src/intake/SmtpInbox.js"
 import * as MailSink from "../src/MailSink.js"
 import * as Gateway from "./support/Gateway.js"
-import { runSshTests, Sshd, SshdLive, titled } from "./support/Sshd.js"
 
 const { demo, tls } = Gateway
 
@@ -38,7 +38,7 @@ const badFeed = feedOf("43/261101/26", (row) => row.replace("43/261101/26", "43/
 
 const scope = Effect.runSync(Scope.make())
 let sink: MailSink.MailSink
-let sshd: Context.Tag.Service<Sshd>
+let sshd: Context.Tag.Service<OpenSshd.Sshd>
 let database: TestDatabase.TestDatabase
 let gateway: Gateway.Gateway
 let smtp = { host: "", port: 0 }
@@ -51,11 +51,11 @@ const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs 
 const encompass = (args: ReadonlyArray<string>) => Gateway.encompass(args, database.url)
 const push = (source: string, body: string, bearer: string | null = token) => Gateway.push(gateway.http, source, body, bearer)
 
-describe.skipIf(!runSshTests)(titled("encompass serve"), () => {
+describe.skipIf(!OpenSshd.runSshTests)(OpenSshd.titled("encompass serve"), () => {
   beforeAll(async () => {
     database = await TestDatabase.fresh()
     sink = await Effect.runPromise(Scope.extend(MailSink.make({ directory: path.join(work, "mail"), ...tls }), scope))
-    sshd = await Effect.runPromise(Scope.extend(Effect.map(Layer.build(SshdLive), Context.get(Sshd)), scope))
+    sshd = await Effect.runPromise(Scope.extend(Effect.map(Layer.build(OpenSshd.SshdLive), Context.get(OpenSshd.Sshd)), scope))
     drop = sshd.folder("outbound")
     const passwordHash = Redacted.value(await Effect.runPromise(SmtpInbox.hashPassword(Redacted.make(smtpPassword))))
     const config = Gateway.writeRegion({

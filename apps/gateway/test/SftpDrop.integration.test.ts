@@ -6,6 +6,7 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { FeedInbox } from "@encompass/pipeline"
+import { OpenSshd } from "@encompass/plugin-testkit"
 import { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
 import { describe, expect, layer } from "@effect/vitest"
@@ -14,11 +15,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as SftpDrop from "../src/intake/SftpDrop.js"
 import { SftpDropConfig } from "../src/intake/SftpDropConfig.js"
-import { connectionsTo, keygen, runSshTests, Sshd, SshdLive, titled } from "./support/Sshd.js"
 
-const TestLive = Layer.mergeAll(SshdLive, AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest)))
+const TestLive = Layer.mergeAll(OpenSshd.SshdLive, AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest)))
 
-const configFor = (sshd: Context.Tag.Service<Sshd>, directory: string, overrides: Record<string, unknown> = {}) =>
+const configFor = (sshd: Context.Tag.Service<OpenSshd.Sshd>, directory: string, overrides: Record<string, unknown> = {}) =>
   Schema.decodeUnknownSync(SftpDropConfig)({
     source: "niche-rms",
     host: "127.0.0.1",
@@ -39,7 +39,7 @@ const settle = Effect.sleep("400 millis")
 /** A drop on a fresh folder, polling into a fresh in-memory inbox. */
 const setup = (name: string, overrides: Record<string, unknown> = {}) =>
   Effect.gen(function*() {
-    const sshd = yield* Sshd
+    const sshd = yield* OpenSshd.Sshd
     const folder = sshd.folder(name)
     const memory = yield* FeedInbox.makeMemory
     const drop = yield* SftpDrop.make(configFor(sshd, folder, overrides))
@@ -55,7 +55,7 @@ const feedBytes = (rows: number, seed = "A") =>
 
 const otherHostKey = "SHA256:x9LN9BkDtL8x4E7JXIbCT7QrB3UX0KX6ClXUAF3FUlg"
 
-describe.skipIf(!runSshTests)(titled("SftpDrop against OpenSSH sshd"), () => {
+describe.skipIf(!OpenSshd.runSshTests)(OpenSshd.titled("SftpDrop against OpenSSH sshd"), () => {
   layer(TestLive, { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("a feed uploaded with OpenSSH's sftp is received byte for byte once stable, then moved to done/", () =>
       Effect.gen(function*() {
@@ -150,9 +150,9 @@ describe.skipIf(!runSshTests)(titled("SftpDrop against OpenSSH sshd"), () => {
 
     it.effect("a key the server does not accept gives an Auth error", () =>
       Effect.gen(function*() {
-        const sshd = yield* Sshd
+        const sshd = yield* OpenSshd.Sshd
         const stranger = path.join(sshd.folder("stranger-key"), "id_ed25519")
-        yield* keygen(stranger)
+        yield* OpenSshd.keygen(stranger)
         const { poll } = yield* setup("auth", { privateKey: stranger })
 
         const error = yield* Effect.flip(poll)
@@ -163,7 +163,7 @@ describe.skipIf(!runSshTests)(titled("SftpDrop against OpenSSH sshd"), () => {
 
     it.effect("a missing outbound folder is a Remote error naming it", () =>
       Effect.gen(function*() {
-        const sshd = yield* Sshd
+        const sshd = yield* OpenSshd.Sshd
         const folder = path.join(sshd.folder("missing"), "not-there")
         const memory = yield* FeedInbox.makeMemory
         const drop = yield* SftpDrop.make(configFor(sshd, folder))
@@ -265,7 +265,7 @@ describe.skipIf(!runSshTests)(titled("SftpDrop against OpenSSH sshd"), () => {
 
     it.effect("shutting down mid-poll closes the SFTP connection and leaves the file in place", () =>
       Effect.gen(function*() {
-        const sshd = yield* Sshd
+        const sshd = yield* OpenSshd.Sshd
         const folder = sshd.folder("shutdown")
         fs.writeFileSync(path.join(folder, "feed.csv"), feedBytes(5))
         const receiving = yield* Deferred.make<void>()
@@ -276,10 +276,10 @@ describe.skipIf(!runSshTests)(titled("SftpDrop against OpenSSH sshd"), () => {
         )
 
         yield* Deferred.await(receiving)
-        expect(connectionsTo(sshd.port)).toBe(1)
+        expect(OpenSshd.connectionsTo(sshd.port)).toBe(1)
         yield* Scope.close(scope, Exit.void)
 
-        const open = yield* Effect.sync(() => connectionsTo(sshd.port)).pipe(
+        const open = yield* Effect.sync(() => OpenSshd.connectionsTo(sshd.port)).pipe(
           Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("50 millis"), times: 20 })
         )
         expect(open).toBe(0)

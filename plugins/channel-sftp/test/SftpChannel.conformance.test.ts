@@ -3,18 +3,17 @@
  * OpenSSH sshd: a valid manifest, invalid configs fail to build, one deliver is one attempt, and
  * no error holds a secret or personal data.
  */
-import { ChannelConformance } from "@encompass/plugin-testkit"
+import { ChannelConformance, OpenSshd } from "@encompass/plugin-testkit"
 import { describe } from "@effect/vitest"
 import * as path from "node:path"
 import { SftpChannel, SftpChannelConfig } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 import * as Peer from "./support/Peer.js"
-import { runSshTests, titled } from "./support/Sshd.js"
 
 const otherHostKey = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"
 const stand = { port: 22, user: "encompass", clientKey: "/etc/encompass/keys/council_ed25519", hostKey: otherHostKey }
 
-describe.skipIf(!runSshTests)(titled("SftpChannel conformance"), () => {
+describe.skipIf(!OpenSshd.runSshTests)(OpenSshd.titled("SftpChannel conformance"), () => {
   ChannelConformance.suite({
     manifest: SftpChannel.manifest,
     config: SftpChannelConfig.SftpChannelConfig,

@@ -4,7 +4,7 @@
  * manifest and the receipt (DESIGN.md §6, §8).
  */
 import { ChannelPlugin } from "@encompass/plugin-sdk"
-import { GnuPg } from "@encompass/plugin-testkit"
+import { GnuPg, OpenSshd } from "@encompass/plugin-testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Ref } from "effect"
 import { execFileSync } from "node:child_process"
@@ -15,7 +15,6 @@ import * as path from "node:path"
 import { SftpChannel } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 import * as Peer from "./support/Peer.js"
-import { connectionsTo, fingerprintOf, keygen, runSshTests, titled } from "./support/Sshd.js"
 
 const channelFor = (peer: Peer.Peer, over: Record<string, unknown> = {}) => SftpChannel.make(Fixtures.config(peer.sshd, peer.folder, over))
 
@@ -31,7 +30,7 @@ const tempDir = Effect.acquireRelease(
 const keyFolder = (publicKey: string) =>
   Effect.tap(tempDir, (dir) => Effect.sync(() => fs.writeFileSync(path.join(dir, `ehe-team-${Fixtures.council}.asc`), publicKey)))
 
-describe.skipIf(!runSshTests || !GnuPg.runGpgTests)(titled("SftpChannel with OpenSSH sshd and GnuPG"), () => {
+describe.skipIf(!OpenSshd.runSshTests || !GnuPg.runGpgTests)(OpenSshd.titled("SftpChannel with OpenSSH sshd and GnuPG"), () => {
   it.scopedLive("uploads one encrypted file under its final name; gpg opens it with the team's password; the receipt has the path and sha256; the connection is closed", () =>
     Effect.gen(function*() {
       const peer = yield* Peer.start
@@ -52,7 +51,7 @@ describe.skipIf(!runSshTests || !GnuPg.runGpgTests)(titled("SftpChannel with Ope
       expect(opened.exitCode, opened.stderr).toBe(0)
       expect(JSON.parse(opened.stdout)).toMatchObject({ reference: "EG-1A2B-3C4D-5E6F", localAuthority: Fixtures.council })
       expect(opened.stderr).not.toMatch(/not integrity protected/)
-      expect(connectionsTo(peer.sshd.port)).toBe(0)
+      expect(OpenSshd.connectionsTo(peer.sshd.port)).toBe(0)
     }))
 
   it.scopedLive.each(["cv25519", "rsa3072"] as const)("a team that pins a %s key made by gpg gets a file its secret key opens, and its password does not", (kind) =>
@@ -87,8 +86,8 @@ describe.skipIf(!runSshTests || !GnuPg.runGpgTests)(titled("SftpChannel with Ope
     Effect.gen(function*() {
       const peer = yield* Peer.start
       const dir = yield* tempDir
-      yield* Effect.orDie(keygen(path.join(dir, "old_host_key")))
-      const pinned = yield* Effect.orDie(fingerprintOf(path.join(dir, "old_host_key.pub")))
+      yield* Effect.orDie(OpenSshd.keygen(path.join(dir, "old_host_key")))
+      const pinned = yield* Effect.orDie(OpenSshd.fingerprintOf(path.join(dir, "old_host_key.pub")))
       const channel = yield* channelFor(peer, { hostKey: pinned })
       const error = yield* Effect.flip(channel.deliver(Fixtures.authorized()))
 
@@ -97,7 +96,7 @@ describe.skipIf(!runSshTests || !GnuPg.runGpgTests)(titled("SftpChannel with Ope
       expect(error.message).toContain(`the server presented the ssh-ed25519 host key ${peer.sshd.hostKey}, not the pinned ${pinned}`)
       expect(Peer.names(peer.folder)).toEqual([])
       expect(peer.sshd.log()).not.toMatch(/Accepted publickey/)
-      expect(connectionsTo(peer.sshd.port)).toBe(0)
+      expect(OpenSshd.connectionsTo(peer.sshd.port)).toBe(0)
     }))
 
   it.scopedLive("a reader polling the folder during a large upload never sees a partial file under the final name", () =>
@@ -172,7 +171,7 @@ describe.skipIf(!runSshTests || !GnuPg.runGpgTests)(titled("SftpChannel with Ope
       yield* Fiber.interrupt(attempt)
 
       expect(Peer.names(peer.folder)).not.toContain(name)
-      expect(connectionsTo(peer.sshd.port)).toBe(0)
+      expect(OpenSshd.connectionsTo(peer.sshd.port)).toBe(0)
       const receipt = yield* channel.deliver(notification)
       expect(Peer.names(peer.folder)).toEqual([name])
       expect(receipt.digest).toBe(`sha256:${sha256(receipt.remoteId)}`)

@@ -3,14 +3,14 @@
  * finished files (final names, never the hidden temporary ones) out of it as the recipient's
  * system would, counting them.
  */
+import { OpenSshd } from "@encompass/plugin-testkit"
 import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Sshd, SshdLive } from "./Sshd.js"
 
 export interface Peer {
-  readonly sshd: Context.Tag.Service<Sshd>
+  readonly sshd: Context.Tag.Service<OpenSshd.Sshd>
   /** The served folder the channel uploads into. */
   readonly folder: string
   /** Moves every finished notification file (and its manifest) out; returns how many notification files it has taken so far. */
@@ -18,7 +18,7 @@ export interface Peer {
 }
 
 export const start: Effect.Effect<Peer, never, Scope.Scope> = Effect.gen(function*() {
-  const sshd = Context.get(yield* Layer.build(SshdLive), Sshd)
+  const sshd = Context.get(yield* Layer.build(OpenSshd.SshdLive), OpenSshd.Sshd)
   const folder = sshd.folder("inbound")
   const taken = sshd.folder("collected")
   let count = 0

@@ -1,8 +1,8 @@
 /**
  * A real OpenSSH `sshd` on loopback for tests (DESIGN.md §8): host and client keys made by
- * `ssh-keygen`, the pinned fingerprint as `ssh-keygen -lf` prints it. The served folders are
- * local, so tests read what was uploaded directly. (A plugin cannot import the gateway's
- * apps/gateway/test/support/Sshd.ts, of which this is a copy without the upload helper.)
+ * `ssh-keygen`, the pinned fingerprint as `ssh-keygen -lf` prints it, uploads with OpenSSH's own
+ * `sftp` client. The served folders are local, so tests may also write to them directly. Shared by
+ * the gateway's SFTP drop tests and the SFTP channel's tests.
  */
 import { Context, Effect, Layer, Schedule } from "effect"
 import { execFile, spawn } from "node:child_process"
@@ -12,13 +12,14 @@ import * as os from "node:os"
 import * as path from "node:path"
 
 const SSHD = "/usr/sbin/sshd"
-const tools = [SSHD, "/usr/bin/ssh-keygen"]
+// `sftp` (openssh-client) is needed only by `upload`.
+const tools = [SSHD, "/usr/bin/ssh-keygen", "/usr/bin/sftp"]
 export const missing = tools.filter((tool) => !fs.existsSync(tool))
 // Skipped only on a developer machine without OpenSSH; in CI a missing sshd fails the tests.
 export const runSshTests = missing.length === 0 || process.env["CI"] === "true"
 /** A suite title that says when, and why, the suite is skipped. */
 export const titled = (name: string) =>
-  runSshTests ? name : `${name} — SKIPPED: ${missing.join(", ")} not installed (apt-get install openssh-server)`
+  runSshTests ? name : `${name} — SKIPPED: ${missing.join(", ")} not installed (apt-get install openssh-server openssh-client)`
 
 export const run = (file: string, args: ReadonlyArray<string>) =>
   Effect.async<string, Error>((resume) => {
@@ -57,13 +58,15 @@ export const connectionsTo = (port: number): number =>
     return state === "01" && remote !== undefined && parseInt(remote.split(":")[1] ?? "", 16) === port
   }).length
 
-export class Sshd extends Context.Tag("test/Sshd")<Sshd, {
+export class Sshd extends Context.Tag("@encompass/plugin-testkit/OpenSshd")<Sshd, {
   readonly port: number
   readonly user: string
   readonly clientKey: string
   readonly hostKey: string
   /** A fresh empty folder served by sshd. */
   readonly folder: (name: string) => string
+  /** Uploads with OpenSSH's `sftp` client in batch mode. */
+  readonly upload: (local: string, remote: string) => Effect.Effect<void, Error>
   readonly log: () => string
 }>() {}
 
@@ -127,6 +130,15 @@ export const SshdLive = Layer.scoped(
         const folder = path.join(dir, "drops", name)
         fs.mkdirSync(folder, { recursive: true })
         return folder
+      },
+      upload: (local, remote) => {
+        const batch = path.join(dir, `batch-${path.basename(local)}`)
+        fs.writeFileSync(batch, `put ${local} ${remote}\n`)
+        return Effect.asVoid(run("/usr/bin/sftp", [
+          "-b", batch, "-i", clientKey, "-P", String(port),
+          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes",
+          `${user}@127.0.0.1`
+        ]))
       },
       log: () => log
     }
