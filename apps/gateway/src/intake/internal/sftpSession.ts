@@ -1,15 +1,14 @@
 /**
- * One SFTP connection to a force's server, for one poll: host key pinned, key authentication,
- * every request time-boxed, and closed — socket destroyed — when the poll's scope closes, also on
- * interruption. A poll that fails for any reason therefore leaves nothing behind, and the next
- * poll starts on a fresh connection (CONVENTIONS: SFTP pitfalls).
+ * The intake's requests over one SFTP connection to a force's server, for one poll. The connection
+ * (SftpConnection of @encompass/channel-sftp: host key pinned, key authentication, every request
+ * time-boxed) closes — socket destroyed — when the poll's scope closes, also on interruption. A
+ * poll that fails for any reason therefore leaves nothing behind, and the next poll starts on a
+ * fresh connection (CONVENTIONS: SFTP pitfalls).
  */
-import { SshHostKey } from "@encompass/plugin-sdk"
+import { SftpConnection } from "@encompass/channel-sftp"
 import { NodeStream } from "@effect/platform-node"
 import { Data, Duration, Effect, Stream } from "effect"
 import type { Scope } from "effect"
-import * as net from "node:net"
-import SftpClient from "ssh2-sftp-client"
 import type { SftpDropConfig } from "../SftpDropConfig.js"
 import { SftpDropError } from "../SftpDropError.js"
 
@@ -40,115 +39,36 @@ export interface Session {
   readonly read: (path: string) => Stream.Stream<Uint8Array, ReadProblem>
 }
 
-export const server = (config: SftpDropConfig): string => `${config.username}@${config.host}:${config.port}`
-
-/** ssh2's own errors carry a `level` (`client-authentication`, `client-timeout`, …). */
-interface SshError extends Error {
-  readonly level?: string
-  readonly code?: unknown
-}
-
-const ignore = () => undefined
-
-/** Library text, kept short and single-line; it names paths, never key material (which we never pass it as text). */
-const said = (cause: unknown): string => {
-  const text = cause instanceof Error ? cause.message : String(cause)
-  return /PRIVATE KEY/.test(text) ? "[redacted]" : text.replace(/\s+/g, " ").trim().slice(0, 300)
-}
-
-/** SFTP status codes are numbers; ssh2-sftp-client names a few refusals itself. The rest is the connection failing. */
-const refusedByServer = (cause: unknown): boolean => {
-  const code = (cause as SshError | undefined)?.code
-  return typeof code === "number" || code === "ERR_BAD_PATH" || code === "ENOENT" || code === "EACCES" || code === "ENOTDIR"
-}
+export const server = (config: SftpDropConfig): string => SftpConnection.server(config)
 
 const NO_SUCH_FILE = 2
 
 export const open = (config: SftpDropConfig, privateKey: Buffer): Effect.Effect<Session, SftpDropError, Scope.Scope> =>
   Effect.gen(function*() {
     const at = server(config)
-    const fail = (method: SftpDropError["method"], reason: SftpDropError["reason"], detail: string) =>
-      new SftpDropError({ method, reason, server: at, detail })
+    const ours = (method: SftpDropError["method"]) => (error: SftpConnection.SftpConnectionError) =>
+      new SftpDropError({ method, reason: error.reason === "Refused" ? "Remote" : error.reason, server: at, detail: error.detail })
 
-    // The socket is ours, so closing the scope can always destroy it, even mid-handshake.
-    const { client, socket } = yield* Effect.acquireRelease(
-      Effect.sync(() => ({ client: new SftpClient("encompass-sftp-drop", { error: ignore, end: ignore, close: ignore }), socket: new net.Socket() })),
-      ({ client, socket }) =>
-        // A polite goodbye if the server is still there; the socket goes regardless.
-        Effect.tryPromise(() => client.end()).pipe(
-          Effect.timeout(Duration.seconds(2)),
-          Effect.ignore,
-          Effect.ensuring(Effect.sync(() => socket.destroy()))
-        )
-    )
-
-    let presented: { readonly fingerprint: string; readonly type: string } | undefined
-    let sshError: SshError | undefined
-    client.on("error", (error: SshError) => {
-      sshError ??= error
-    })
-
-    const connectError = (cause: unknown): SftpDropError => {
-      if (presented !== undefined && !SshHostKey.sameKey(presented.fingerprint, config.hostKey)) {
-        return fail(
-          "connect",
-          "HostKey",
-          `the server presented the ${presented.type} host key ${presented.fingerprint}, not the pinned ${config.hostKey}; refused before logging in, nothing downloaded`
-        )
-      }
-      switch (sshError?.level) {
-        case "client-authentication":
-          return fail("connect", "Auth", `the server refused key authentication as ${config.username}`)
-        case "client-timeout":
-          return fail("connect", "Timeout", `no SSH handshake within ${Duration.format(config.connectTimeout)}`)
-      }
-      if (/private ?key/i.test(said(cause))) {
-        return fail("connect", "InvalidConfig", `the private key ${config.privateKey} cannot be used (not an unencrypted OpenSSH or PEM key)`)
-      }
-      return fail("connect", "Transport", said(sshError ?? cause))
-    }
-
-    yield* Effect.tryPromise({
-      try: () => {
-        socket.connect({ host: config.host, port: config.port })
-        return client.connect({
-          sock: socket,
-          host: config.host,
-          port: config.port,
-          username: config.username,
-          privateKey,
-          // Called with the raw key blob (no `hostHash`): compared as OpenSSH's SHA256 fingerprint.
-          hostVerifier: (key: Buffer) => {
-            presented = { fingerprint: SshHostKey.fingerprint(key), type: SshHostKey.keyType(key) }
-            return SshHostKey.sameKey(presented.fingerprint, config.hostKey)
-          },
-          readyTimeout: Duration.toMillis(config.connectTimeout),
-          tryKeyboard: false
-        })
-      },
-      catch: connectError
-    }).pipe(
-      Effect.timeoutFail({
-        duration: config.connectTimeout,
-        onTimeout: () => fail("connect", "Timeout", `not connected within ${Duration.format(config.connectTimeout)}`)
-      })
-    )
+    const { call: request, client } = yield* SftpConnection.open({
+      host: config.host,
+      port: config.port,
+      username: config.username,
+      hostKey: config.hostKey,
+      privateKey,
+      privateKeyFile: config.privateKey,
+      connectTimeout: config.connectTimeout,
+      operationTimeout: config.operationTimeout,
+      clientName: "encompass-sftp-drop",
+      spared: "nothing downloaded"
+    }).pipe(Effect.mapError(ours("connect")))
 
     const call = <A>(method: SftpDropError["method"], what: string, f: () => Promise<A>): Effect.Effect<A, SftpDropError> =>
-      Effect.tryPromise({
-        try: f,
-        catch: (cause) => fail(method, refusedByServer(cause) ? "Remote" : "Transport", `${what}: ${said(cause)}`)
-      }).pipe(
-        Effect.timeoutFail({
-          duration: config.operationTimeout,
-          onTimeout: () => fail(method, "Timeout", `${what}: no answer within ${Duration.format(config.operationTimeout)}`)
-        })
-      )
+      Effect.mapError(request(what, f), ours(method))
 
     const readProblem = (cause: unknown): ReadProblem => {
-      const code = (cause as SshError | undefined)?.code
+      const code = (cause as { readonly code?: unknown } | undefined)?.code
       const kind = code === NO_SUCH_FILE ? "Gone" : typeof code === "number" ? "Unreadable" : "Transport"
-      return new ReadProblem({ kind, detail: said(cause) })
+      return new ReadProblem({ kind, detail: SftpConnection.said(cause) })
     }
 
     return {
