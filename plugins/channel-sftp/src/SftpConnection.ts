@@ -11,15 +11,21 @@ import type { Scope } from "effect"
 import * as net from "node:net"
 import SftpClient from "ssh2-sftp-client"
 
-export interface Options {
+/** Where to connect, as both the channel's and the drop's settings name it. */
+export interface Endpoint {
   readonly host: string
   readonly port: number
   readonly username: string
   /** The pinned fingerprint, as `ssh-keygen -lf` prints it. */
   readonly hostKey: string
-  readonly privateKey: Buffer
-  /** Where the key came from, named when it cannot be used. */
-  readonly privateKeyFile: string
+  /** The private key's file, named when the key cannot be used. */
+  readonly privateKey: string
+}
+
+export interface Options {
+  readonly endpoint: Endpoint
+  /** The private key's contents. */
+  readonly key: Buffer
   readonly connectTimeout: Duration.Duration
   readonly operationTimeout: Duration.Duration
   /** ssh2-sftp-client's name for the client, in its debug output. */
@@ -47,7 +53,7 @@ export interface Connection {
   readonly call: <A>(what: string, f: () => Promise<A>) => Effect.Effect<A, SftpConnectionError>
 }
 
-export const server = (options: Pick<Options, "username" | "host" | "port">): string => `${options.username}@${options.host}:${options.port}`
+export const server = (endpoint: Pick<Endpoint, "username" | "host" | "port">): string => `${endpoint.username}@${endpoint.host}:${endpoint.port}`
 
 /** ssh2's own errors carry a `level` (`client-authentication`, `client-timeout`, …). */
 interface SshError extends Error {
@@ -73,7 +79,7 @@ export const open = (options: Options): Effect.Effect<Connection, SftpConnection
   Effect.gen(function*() {
     const fail = (method: SftpConnectionError["method"], reason: SftpConnectionError["reason"], detail: string) =>
       new SftpConnectionError({ module: "SftpConnection", method, reason, detail })
-    const { connectTimeout, operationTimeout } = options
+    const { connectTimeout, endpoint, operationTimeout } = options
 
     // The socket is ours, so closing the scope can always destroy it, even mid-handshake.
     const { client, socket } = yield* Effect.acquireRelease(
@@ -96,38 +102,38 @@ export const open = (options: Options): Effect.Effect<Connection, SftpConnection
     socket.on("error", ignore)
 
     const connectError = (cause: unknown): SftpConnectionError => {
-      if (presented !== undefined && !SshHostKey.sameKey(presented.fingerprint, options.hostKey)) {
+      if (presented !== undefined && !SshHostKey.sameKey(presented.fingerprint, endpoint.hostKey)) {
         return fail(
           "connect",
           "HostKey",
-          `the server presented the ${presented.type} host key ${presented.fingerprint}, not the pinned ${options.hostKey}; refused before logging in, ${options.spared}`
+          `the server presented the ${presented.type} host key ${presented.fingerprint}, not the pinned ${endpoint.hostKey}; refused before logging in, ${options.spared}`
         )
       }
       switch (sshError?.level) {
         case "client-authentication":
-          return fail("connect", "Auth", `the server refused key authentication as ${options.username}`)
+          return fail("connect", "Auth", `the server refused key authentication as ${endpoint.username}`)
         case "client-timeout":
           return fail("connect", "Timeout", `no SSH handshake within ${Duration.format(connectTimeout)}`)
       }
       if (/private ?key/i.test(said(cause))) {
-        return fail("connect", "InvalidConfig", `the private key ${options.privateKeyFile} cannot be used (not an unencrypted OpenSSH or PEM key)`)
+        return fail("connect", "InvalidConfig", `the private key ${endpoint.privateKey} cannot be used (not an unencrypted OpenSSH or PEM key)`)
       }
       return fail("connect", "Transport", said(sshError ?? cause))
     }
 
     const sftp = yield* Effect.tryPromise({
       try: () => {
-        socket.connect({ host: options.host, port: options.port })
+        socket.connect({ host: endpoint.host, port: endpoint.port })
         return client.connect({
           sock: socket,
-          host: options.host,
-          port: options.port,
-          username: options.username,
-          privateKey: options.privateKey,
+          host: endpoint.host,
+          port: endpoint.port,
+          username: endpoint.username,
+          privateKey: options.key,
           // Called with the raw key blob (no `hostHash`): compared as OpenSSH's SHA256 fingerprint.
           hostVerifier: (key: Buffer) => {
             presented = { fingerprint: SshHostKey.fingerprint(key), type: SshHostKey.keyType(key) }
-            return SshHostKey.sameKey(presented.fingerprint, options.hostKey)
+            return SshHostKey.sameKey(presented.fingerprint, endpoint.hostKey)
           },
           readyTimeout: Duration.toMillis(connectTimeout),
           tryKeyboard: false

@@ -36,12 +36,8 @@ export const open = (
     const ours = (error: SftpConnection.SftpConnectionError) =>
       new SftpChannelError({ module: "SftpChannel", method, reason: error.reason === "Refused" ? "Rejected" : error.reason, server: at, detail: error.detail })
     const { call: request, client, extensions } = yield* SftpConnection.open({
-      host: config.host,
-      port: config.port,
-      username: config.username,
-      hostKey: config.hostKey,
-      privateKey,
-      privateKeyFile: config.privateKey,
+      endpoint: config,
+      key: privateKey,
       connectTimeout: Duration.millis(config.connectTimeoutMs),
       operationTimeout: Duration.millis(config.operationTimeoutMs),
       clientName: "encompass-channel-sftp",

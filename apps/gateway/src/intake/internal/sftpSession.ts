@@ -50,12 +50,8 @@ export const open = (config: SftpDropConfig, privateKey: Buffer): Effect.Effect<
       new SftpDropError({ method, reason: error.reason === "Refused" ? "Remote" : error.reason, server: at, detail: error.detail })
 
     const { call: request, client } = yield* SftpConnection.open({
-      host: config.host,
-      port: config.port,
-      username: config.username,
-      hostKey: config.hostKey,
-      privateKey,
-      privateKeyFile: config.privateKey,
+      endpoint: config,
+      key: privateKey,
       connectTimeout: config.connectTimeout,
       operationTimeout: config.operationTimeout,
       clientName: "encompass-sftp-drop",
