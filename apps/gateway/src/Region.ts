@@ -64,8 +64,8 @@ export const storeLayer = (config: RegionConfig) => {
 export const vaultLayer = (config: RegionConfig) => MasterKey.vaultLayer({ file: config.masterKeyFile, create: !usesServer() })
 
 /** The store, vault and audit log: all the operator commands (quarantine, audit) need. */
-export const storageLayer = (config: RegionConfig) =>
-  Layer.mergeAll(AuditLog.layer, vaultLayer(config)).pipe(Layer.provideMerge(storeLayer(config)))
+export const storageLayer = (config: RegionConfig, store: Layer.Layer<Sql.Sql, unknown> = storeLayer(config)) =>
+  Layer.mergeAll(AuditLog.layer, vaultLayer(config)).pipe(Layer.provideMerge(store))
 
 /** The region's enabled source plugins, built with their per-region settings. */
 export const activeSources = (config: RegionConfig, file: string) =>
@@ -81,21 +81,37 @@ export const activeSources = (config: RegionConfig, file: string) =>
     })
   })
 
-/** Everything ingest, quarantine retry and the workers need, on top of `storageLayer`. */
-export const layer = (config: RegionConfig, file: string) =>
+/**
+ * What deciding needs and nothing more — the enabled sources, the agreement, the calendar and the
+ * directory, no store and no channel: `policy explain` runs on it, and `layer` builds on it.
+ */
+export const decisionLayer = (config: RegionConfig, file: string) =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const plugins = yield* activeSources(config, file)
     const baseline = yield* AgreementFiles.loadBaseline(AgreementFiles.baselineFile)
     const agreement = yield* AgreementFiles.loadAgreement(config.agreement, baseline)
     const calendar = yield* AgreementFiles.loadCalendar(config.calendar ?? AgreementFiles.calendarFile)
+    return Layer.mergeAll(
+      Directory.layerCsv(config.directory),
+      ActiveAgreement.ActiveAgreement.layer(agreement),
+      ActiveAgreement.ActiveCalendar.layer(calendar),
+      ActiveSources.ActiveSources.layer(plugins)
+    )
+  }))
+
+export interface LayerOptions {
+  /** The store instead of the region's (`storeLayer`): the demo's is always embedded. */
+  readonly store?: Layer.Layer<Sql.Sql, unknown> | undefined
+}
+
+/** Everything ingest, quarantine retry, the one-shot commands and the workers need: one composition for all of them. */
+export const layer = (config: RegionConfig, file: string, options: LayerOptions = {}) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
     const [email] = config.channels
     const channel = yield* EmailConfig.load(email.settings, email.passwords)
     return Layer.mergeAll(
       FeedInbox.layer,
-      Directory.layerCsv(config.directory),
-      ActiveAgreement.ActiveAgreement.layer(agreement),
-      ActiveAgreement.ActiveCalendar.layer(calendar),
-      ActiveSources.ActiveSources.layer(plugins),
+      decisionLayer(config, file),
       SecureEmailChannel.layer(channel)
-    ).pipe(Layer.provideMerge(storageLayer(config)))
+    ).pipe(Layer.provideMerge(storageLayer(config, options.store)))
   }))

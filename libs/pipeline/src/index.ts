@@ -1,4 +1,5 @@
 export * as ActiveAgreement from "./ActiveAgreement.js"
+export * as ActiveChannels from "./ActiveChannels.js"
 export * as ActiveSources from "./ActiveSources.js"
 export * as Alerts from "./Alerts.js"
 export * as ComplianceReport from "./ComplianceReport.js"

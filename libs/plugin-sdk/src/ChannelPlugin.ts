@@ -43,6 +43,11 @@ export interface ChannelPlugin {
   /** `manifest.id`, for convenience. */
   readonly id: Ids.ChannelId
   readonly manifest: ChannelManifest
+  /**
+   * How many deliveries the channel takes at once (its connection pool size); the outbox runs
+   * that many attempts of this channel in parallel unless the region sets its own. Default 1.
+   */
+  readonly concurrency?: number
   /** Checks the channel's configuration and reachability without sending anything. */
   readonly check: Effect.Effect<void, DeliveryError>
   readonly deliver: (notification: AuthorizedNotification.AuthorizedNotification) => Effect.Effect<Receipt, DeliveryError>

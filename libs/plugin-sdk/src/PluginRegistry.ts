@@ -5,7 +5,10 @@
  * two plugins claiming one id, or on a plugin written for another SDK.
  */
 import { Effect, Schema } from "effect"
+import type { Scope } from "effect"
+import type { ChannelPlugin } from "./ChannelPlugin.js"
 import { ChannelManifest, sdkVersion, SourceManifest, supports } from "./Manifest.js"
+import type { SourcePlugin } from "./SourcePlugin.js"
 
 export class PluginRegistryError extends Schema.TaggedError<PluginRegistryError>()("PluginRegistryError", {
   module: Schema.Literal("PluginRegistry"),
@@ -21,9 +24,48 @@ export class PluginRegistryError extends Schema.TaggedError<PluginRegistryError>
   }
 }
 
-/** Anything registered under a manifest, typically `{ manifest, layer }`. */
+/** Anything registered under a manifest, typically a `ChannelRegistration` or `SourceRegistration`. */
 export interface Registered<M> {
   readonly manifest: M
+}
+
+/** A plugin could not be built from its region settings (a key file missing, say); the region does not boot. */
+export class PluginBuildError extends Schema.TaggedError<PluginBuildError>()("@encompass/plugin-sdk/PluginBuildError", {
+  module: Schema.Literal("PluginRegistry"),
+  method: Schema.String,
+  reason: Schema.Literal("InvalidConfig", "Unreadable"),
+  kind: Schema.Literal("source", "channel"),
+  pluginId: Schema.String,
+  /** Names the setting at fault, never its value. */
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.kind} plugin ${this.pluginId}: ${this.detail}`
+  }
+}
+
+/** What a plugin is built with besides its settings. */
+export interface BuildContext {
+  /** The region's id. */
+  readonly region: string
+  /** Resolves a path written in the plugin's settings against the region file's folder. */
+  readonly resolve: (file: string) => string
+}
+
+/**
+ * A channel plugin as the gateway registers it (CONVENTIONS 13, the benthos model): its manifest,
+ * whose `config` Schema decodes the region's settings for it, and how to build it from them.
+ * `build` is declared as a method so that a registration typed with its own config class is one.
+ */
+export interface ChannelRegistration<Config = unknown> {
+  readonly manifest: ChannelManifest
+  build(config: Config, context: BuildContext): Effect.Effect<ChannelPlugin, PluginBuildError, Scope.Scope>
+}
+
+/** A source plugin as the gateway registers it; see `ChannelRegistration`. */
+export interface SourceRegistration<Config = unknown> {
+  readonly manifest: SourceManifest
+  build(config: Config, context: BuildContext): Effect.Effect<SourcePlugin, PluginBuildError, Scope.Scope>
 }
 
 export interface Options<S extends Registered<SourceManifest>, C extends Registered<ChannelManifest>> {

@@ -110,7 +110,7 @@ export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.Cha
         })
       })
 
-    return { id, manifest, check, deliver }
+    return { id, manifest, concurrency: config.maxConnections, check, deliver }
   })
 
 /** The channel as the contract's service; hoist it into one constant (one layer, one pool). */
