@@ -118,7 +118,7 @@ export class AlertEmailConfig extends Schema.Class<AlertEmailConfig>("AlertEmail
     examples: [["encompass-spoc@force.example"]]
   }),
   settings: Schema.optional(Schema.NonEmptyString).annotations({
-    description: "Relay settings (JSON) in the secure-email channel's format (host, port, secure, ca, auth, from, timeouts; other keys are ignored). Default: the secure-email channel's own settings file — but then an outage of that relay silences the alerts about it",
+    description: "Relay settings (a JSON or YAML file) in the secure-email channel's format (host, port, secure, ca, auth, from, timeouts; other keys are ignored). Default: the secure-email channel's own settings file — but then an outage of that relay silences the alerts about it",
     examples: ["./alert-relay.json"]
   }),
   wait: Schema.optionalWith(DurationText, { default: () => Duration.seconds(30) }).annotations({
