@@ -50,12 +50,12 @@ const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "obj
  * `registration` (`export * as FooChannel from "./FooChannel.js"`, as a plugin's barrel has it).
  * A registration whose manifest is neither a valid channel nor source manifest refuses the region.
  */
-const loadModule = (config: RegionConfig, file: string, index: number): Effect.Effect<Registrations, RegionConfigError> =>
+const loadModule = (file: string, module: string, index: number): Effect.Effect<Registrations, RegionConfigError> =>
   Effect.gen(function*() {
     const at = ["plugins", index] as const
     const exports = yield* Effect.tryPromise({
       // The CLI runs under tsx, so a plugin's TypeScript sources load as they are.
-      try: () => import(pathToFileURL(config.plugins[index] ?? "").href) as Promise<Record<string, unknown>>,
+      try: () => import(pathToFileURL(module).href) as Promise<Record<string, unknown>>,
       catch: (e) => e
     }).pipe(Effect.catchAll((e) =>
       PluginSettings.refuse(file, at, `cannot load the module (${isObject(e) && "code" in e ? String(e.code) : "error"})`)
@@ -79,7 +79,7 @@ const loadModule = (config: RegionConfig, file: string, index: number): Effect.E
 /** The built-in registrations and those of the region's `plugins:` modules, in that order. */
 export const registrations = (config: RegionConfig, file: string): Effect.Effect<Registrations, RegionConfigError> =>
   Effect.map(
-    Effect.forEach(config.plugins, (_, index) => loadModule(config, file, index)),
+    Effect.forEach(config.plugins, (module, index) => loadModule(file, module, index)),
     (loaded) => ({ sources: [...sources, ...loaded.flatMap((m) => m.sources)], channels: [...channels, ...loaded.flatMap((m) => m.channels)] })
   )
 
