@@ -74,6 +74,8 @@ export interface Options {
   readonly attemptTimeout?: Duration.DurationInput | undefined
   /** How long a claim lasts (default `defaultLease`); never less than `attemptTimeout` + 1 s. */
   readonly lease?: Duration.DurationInput | undefined
+  /** Deliveries in flight at once by channel id (default: the plugin's `concurrency`, else 1). */
+  readonly concurrency?: Readonly<Record<string, number>> | undefined
 }
 
 /** Why a notification became a dead letter. */
