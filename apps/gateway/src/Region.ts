@@ -7,7 +7,7 @@
 import { AuditLog } from "@encompass/audit"
 import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import { Directory } from "@encompass/directory"
-import { ActiveAgreement, ActiveSources, FeedInbox } from "@encompass/pipeline"
+import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox } from "@encompass/pipeline"
 import type { Manifest, SourcePlugin } from "@encompass/plugin-sdk"
 import { PluginRegistry } from "@encompass/plugin-sdk"
 import { AthenaSource } from "@encompass/source-athena"
@@ -112,6 +112,6 @@ export const layer = (config: RegionConfig, file: string, options: LayerOptions 
     return Layer.mergeAll(
       FeedInbox.layer,
       decisionLayer(config, file),
-      SecureEmailChannel.layer(channel)
+      Layer.scoped(ActiveChannels.ActiveChannels, Effect.map(SecureEmailChannel.make(channel), (plugin) => ActiveChannels.ActiveChannels.fromPlugins([plugin])))
     ).pipe(Layer.provideMerge(storageLayer(config, options.store)))
   }))
