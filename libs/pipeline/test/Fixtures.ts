@@ -16,21 +16,29 @@ const shipped = (file: string) => fs.readFileSync(createRequire(import.meta.url)
 /** TVP as shipped: deadlines on the Thames Valley school calendar, or weekdays when no calendar is provided. */
 export const tvp = Either.getOrThrow(Agreement.parse(shipped("agreements/tvp-schools.yaml")))
 
+/** TVP with settings reachable by `sftp` as well: two channels, for the outbox's per-channel tests. */
+export const tvpTwoChannels = Either.getOrThrow(Agreement.parse(
+  shipped("agreements/tvp-schools.yaml").replace("          - channel: secure-email\n", "          - channel: sftp\n            form: encrypted-email\n          - channel: secure-email\n")
+))
+
 export const calendar = Either.getOrThrow(SchoolCalendar.parse(shipped("calendars/england-2025-2027.yaml")))
 
-const setting = (urn: string, name: string, signedUp = true) =>
+const setting = (urn: string, name: string, signedUp = true, channel = "secure-email") =>
   Schema.decodeUnknownSync(Setting.Setting)({
     urn,
     name,
     kind: "school",
     signedUp,
     contacts: [`dsl@${urn}.sch.example`],
-    channel: "secure-email"
+    channel
   })
 
 const settings = [setting("100001", "Kennet Meadow Primary"), setting("100002", "Chiltern Beech Primary"), setting("100007", "Cherwell Fields", false)]
 
 export const directory = Either.getOrThrow(Directory.fromSettings(settings))
+
+/** The directory with the school 100003, Ouse Valley Primary, reached by `sftp`. */
+export const directoryTwoChannels = Either.getOrThrow(Directory.fromSettings([...settings, setting("100003", "Ouse Valley Primary", true, "sftp")]))
 
 /** The directory once the school `urn` has been added to it. */
 export const directoryWith = (urn: string) => Either.getOrThrow(Directory.fromSettings([...settings, setting(urn, "Added Later Primary")]))
