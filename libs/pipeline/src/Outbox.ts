@@ -237,8 +237,9 @@ export const deliverChannel = (channel: ChannelPlugin.ChannelPlugin, options: Op
           }))
       )
 
-    // This channel's most urgent deadline first (index notification_channel_claim). Only `queued` is ever due: never a cancelled notification,
-    // nor one a later version of its occurrence has replaced for its recipient.
+    // This channel's most urgent deadline first (index `notification_channel_claim`). Only `queued`
+    // is ever due: never a cancelled notification, nor one a later version of its occurrence has
+    // replaced for its recipient.
     const claim = sql.query<Due>`UPDATE notification
         SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(lease)}),
           claimed_until = now() + make_interval(secs => ${Duration.toSeconds(lease)})
