@@ -100,10 +100,11 @@ export const feedWorker = (options: { readonly poll: Duration.Duration; readonly
   })
 
 /**
- * One delivery loop per enabled channel, each with its own wake-up queue (every wake-up, from this
- * process or through LISTEN/NOTIFY, reaches every channel's) and its own poll, each running up to
- * that channel's concurrency attempts at once: an outage or a hanging server of one channel never
- * delays another channel's notifications.
+ * Per enabled channel, as many delivery loops as the channel's concurrency, each with its own
+ * wake-up queue (every wake-up, from this process or through LISTEN/NOTIFY, reaches every loop's)
+ * and its own poll, each attempting one notification at a time: an outage or a hanging server of
+ * one channel never delays another channel's notifications, and one hanging attempt never holds
+ * up the rest of its own channel.
  */
 export const deliveryWorker = (options: { readonly poll: Duration.Duration; readonly outbox: Outbox.Options }) =>
   Effect.gen(function*() {
@@ -112,13 +113,18 @@ export const deliveryWorker = (options: { readonly poll: Duration.Duration; read
     // one; requiring it here makes forgetting it in `serve` a type error.
     const alerts = yield* Alerts.Alerts
     const channels = yield* ActiveChannels.ActiveChannels
-    const loops = yield* Effect.forEach(channels.values(), (channel) => Effect.map(Queue.sliding<void>(1), (queue) => ({ channel, queue })))
+    const loops = yield* Effect.forEach(
+      Array.from(channels.values()).flatMap((channel) => Array.from({ length: Outbox.concurrencyOf(channel, options.outbox) }, () => channel)),
+      (channel) => Effect.map(Queue.sliding<void>(1), (queue) => ({ channel, queue }))
+    )
     const fanOut = Effect.forever(
       Effect.zipRight(Queue.take(wake.deliveries), Effect.forEach(loops, ({ queue }) => Queue.offer(queue, undefined), { discard: true }))
     )
     const loop = ({ channel, queue }: (typeof loops)[number]) =>
       Effect.gen(function*() {
-        const deliver = Outbox.deliverChannel(channel, options.outbox).pipe(Effect.provideService(Alerts.Alerts, alerts))
+        const deliver = Outbox.deliverChannel(channel, { ...options.outbox, concurrency: { [channel.id]: 1 } }).pipe(
+          Effect.provideService(Alerts.Alerts, alerts)
+        )
         while (true) {
           const lines = yield* deliver.pipe(
             Effect.catchAll((error) => Effect.as(Effect.logError("delivery run failed", error.message), []))

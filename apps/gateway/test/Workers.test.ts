@@ -113,4 +113,45 @@ layer(TestLive, { timeout: 120_000 })("Workers.deliveryWorker", (it) => {
       expect(due?.count).toBe(stuck?.count)
       expect(yield* Ref.get(emailAttempts)).toBeGreaterThan(0)
     }))
+
+  it.effect("one hanging attempt holds up no other notification of its channel, not even one due later", () =>
+    Effect.gen(function*() {
+      const sql = yield* Sql.Sql
+      // The email notifications the first test left queued; one of them becomes due only later.
+      const waiting = yield* sql.query<{ reference: string }>`SELECT reference FROM notification
+        WHERE channel = 'secure-email' AND state = 'queued' ORDER BY deadline, id`
+      expect(waiting.length).toBeGreaterThan(2)
+      const later = waiting[waiting.length - 1]!.reference
+      yield* sql.query`UPDATE notification SET next_attempt_at = now() + interval '1 hour' WHERE reference = ${later}`
+
+      const hung = yield* Deferred.make<string>()
+      const delivered = yield* Ref.make<ReadonlyArray<string>>([])
+      const firstOnes = yield* Deferred.make<void>()
+      const laterOne = yield* Deferred.make<void>()
+      const email = fake("secure-email", (authorized) =>
+        Effect.gen(function*() {
+          const reference = authorized.notification.reference
+          // The first attempt hangs: a server that accepted the connection and never answers.
+          if (yield* Deferred.succeed(hung, reference)) return yield* Effect.never
+          const all = yield* Ref.updateAndGet(delivered, (d) => [...d, reference])
+          if (all.length === waiting.length - 2) yield* Deferred.succeed(firstOnes, undefined)
+          if (reference === later) yield* Deferred.succeed(laterOne, undefined)
+          return new ChannelPlugin.Receipt({ channel: "secure-email", remoteId: reference, acceptedAt: DateTime.unsafeNow() })
+        }))
+      const wake = yield* Workers.Wake
+      const worker = yield* Effect.fork(
+        Workers.deliveryWorker({ poll: Duration.minutes(10), outbox: { concurrency: { "secure-email": 2 } } }).pipe(
+          Effect.provideService(ActiveChannels.ActiveChannels, ActiveChannels.ActiveChannels.fromPlugins([email]))
+        )
+      )
+      yield* Queue.offer(wake.deliveries, undefined)
+      yield* Deferred.await(firstOnes)
+      const stuck = yield* Deferred.await(hung)
+      yield* sql.query`UPDATE notification SET next_attempt_at = now() WHERE reference = ${later}`
+      yield* Queue.offer(wake.deliveries, undefined)
+      yield* Deferred.await(laterOne)
+      expect(yield* Ref.get(delivered)).not.toContain(stuck)
+      expect(new Set([...(yield* Ref.get(delivered)), stuck]).size).toBe(waiting.length)
+      yield* Fiber.interrupt(worker)
+    }))
 })
