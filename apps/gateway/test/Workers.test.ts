@@ -11,7 +11,7 @@ import { ChannelPlugin, Manifest } from "@encompass/plugin-sdk"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
 import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
-import { DateTime, Deferred, Duration, Effect, Fiber, Layer, Queue, Ref, Schema, Stream } from "effect"
+import { DateTime, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Queue, Ref, Schema, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -138,14 +138,21 @@ layer(TestLive, { timeout: 120_000 })("Workers.deliveryWorker", (it) => {
           if (reference === later) yield* Deferred.succeed(laterOne, undefined)
           return new ChannelPlugin.Receipt({ channel: "secure-email", remoteId: reference, acceptedAt: DateTime.unsafeNow() })
         }))
+      // A loop logs what it attempted once it has found nothing more due.
+      const drained = yield* Deferred.make<void>()
+      const watching = Logger.add(Logger.make(({ message }) => {
+        if (String(message).includes("deliveries attempted")) Deferred.unsafeDone(drained, Exit.void)
+      }))
       const wake = yield* Workers.Wake
       const worker = yield* Effect.fork(
         Workers.deliveryWorker({ poll: Duration.minutes(10), outbox: { concurrency: { "secure-email": 2 } } }).pipe(
-          Effect.provideService(ActiveChannels.ActiveChannels, ActiveChannels.ActiveChannels.fromPlugins([email]))
+          Effect.provideService(ActiveChannels.ActiveChannels, ActiveChannels.ActiveChannels.fromPlugins([email])),
+          Effect.provide(watching)
         )
       )
       yield* Queue.offer(wake.deliveries, undefined)
       yield* Deferred.await(firstOnes)
+      yield* Deferred.await(drained)
       const stuck = yield* Deferred.await(hung)
       yield* sql.query`UPDATE notification SET next_attempt_at = now() WHERE reference = ${later}`
       yield* Queue.offer(wake.deliveries, undefined)
