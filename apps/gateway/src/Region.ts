@@ -12,7 +12,7 @@ import { SftpChannel } from "@encompass/channel-sftp"
 import { Directory } from "@encompass/directory"
 import type { Agreement } from "@encompass/isa-policy"
 import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox } from "@encompass/pipeline"
-import { ChannelPlugin, Manifest, PluginRegistry } from "@encompass/plugin-sdk"
+import { Manifest, PluginRegistry } from "@encompass/plugin-sdk"
 import { AthenaSource } from "@encompass/source-athena"
 import { JsonSource } from "@encompass/source-json"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
@@ -192,11 +192,7 @@ export interface LayerOptions {
 /** The enabled channels by id; their pools close with the layer. */
 const channelsLayer = (config: RegionConfig, file: string, enabled: Registry) =>
   Layer.unwrapScoped(Effect.map(buildChannels(config, file, enabled), (plugins) =>
-    Layer.merge(
-      ActiveChannels.ActiveChannels.layer(plugins),
-      // The first channel as the single ChannelPlugin: goes when the outbox takes ActiveChannels.
-      Layer.succeed(ChannelPlugin.ChannelPlugin, plugins[0] as ChannelPlugin.ChannelPlugin)
-    )))
+    ActiveChannels.ActiveChannels.layer(plugins)))
 
 /** Everything ingest, quarantine retry, the one-shot commands and the workers need: one composition for all of them. */
 export const layer = (config: RegionConfig, file: string, options: LayerOptions = {}) =>

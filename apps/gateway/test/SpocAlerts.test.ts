@@ -6,7 +6,7 @@
  * The store is `Sql.layerTest`: DATABASE_URL when set, else embedded PGlite.
  */
 import { AuditLog } from "@encompass/audit"
-import { ActiveAgreement, Alerts, DeadlineWatch, Outbox } from "@encompass/pipeline"
+import { ActiveAgreement, ActiveChannels, Alerts, DeadlineWatch, Outbox } from "@encompass/pipeline"
 import { SecureEmailChannel, SecureEmailConfig } from "@encompass/channel-secure-email"
 import { Sql } from "@encompass/store"
 import { describe, expect, it, layer } from "@effect/vitest"
@@ -344,7 +344,10 @@ layer(TestLive, { excludeTestServices: true, timeout: 120_000 })("SpocAlerts", (
       const { close, sink } = yield* open(options(peer, { wait: "100 millis" }))
       const lines = yield* Outbox.deliverDue.pipe(
         Effect.provideService(Alerts.Alerts, sink),
-        Effect.provide(Layer.merge(SecureEmailChannel.layer(channelConfig), ActiveAgreement.ActiveAgreement.layer(agreement)))
+        Effect.provide(Layer.merge(
+          Layer.scoped(ActiveChannels.ActiveChannels, Effect.map(SecureEmailChannel.make(channelConfig), (plugin) => ActiveChannels.ActiveChannels.fromPlugins([plugin]))),
+          ActiveAgreement.ActiveAgreement.layer(agreement)
+        ))
       )
       expect(lines.filter((l) => l.reference === reference).map((l) => l.outcome)).toEqual(["dead"])
       yield* arrived(peer, 1)
