@@ -103,11 +103,14 @@ const usesServer = () => {
   return url !== undefined && url !== ""
 }
 
-/** The store: `DATABASE_URL` when set, else embedded PGlite in the region's data folder. */
-export const storeLayer = (config: RegionConfig) => {
+/** The store: `DATABASE_URL` when set, else embedded PGlite in `dataDir`. */
+export const storeAt = (dataDir: string) => {
   const url = process.env["DATABASE_URL"]
-  return Sql.layer(url !== undefined && url !== "" ? { url: Redacted.make(url) } : { dataDir: config.dataDir })
+  return Sql.layer(url !== undefined && url !== "" ? { url: Redacted.make(url) } : { dataDir })
 }
+
+/** The store: `DATABASE_URL` when set, else embedded PGlite in the region's data folder. */
+export const storeLayer = (config: RegionConfig) => storeAt(config.dataDir)
 
 /**
  * The master key: with a server database every gateway process must share one, so it must exist
