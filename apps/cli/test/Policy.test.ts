@@ -89,7 +89,7 @@ describe.concurrent("encompass policy explain", () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-policy-region-"))
     const bedford = fs.readFileSync(path.join(agreements, "bedford-borough.yaml"), "utf8")
     // The shipped file records no review since 2023; a region that has reviewed it records the extension.
-    fs.writeFileSync(path.join(work, "agreement.yaml"), bedford.replace(/^(  review: .*)$/m, "$1\n  extendedUntil: 2027-12-31"))
+    fs.writeFileSync(path.join(work, "agreement.yaml"), bedford.replace(/^( {2}review: .*)$/m, "$1\n  extendedUntil: 2027-12-31"))
     fs.writeFileSync(path.join(work, "relay.json"), JSON.stringify({
       host: "127.0.0.1", port: 2599, from: "Op Encompass <e@police.example>", messageIdDomain: "police.example", senderName: "Bedfordshire Police", contact: "e@police.example"
     }))
