@@ -5,7 +5,7 @@
  * `explain --config` decides on the region's own decision layer, exactly as `serve` would.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Directory } from "@encompass/directory"
+import { Authorities, Directory } from "@encompass/directory"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
 import type { Agreement, Eligibility, SchoolCalendar } from "@encompass/isa-policy"
@@ -49,7 +49,7 @@ interface Deciding {
   readonly source: SourcePlugin.SourcePlugin
   readonly agreement: Agreement.Agreement
   readonly calendar: SchoolCalendar.SchoolCalendar | undefined
-  readonly lookupSetting: Eligibility.Lookups["lookupSetting"]
+  readonly lookups: Pick<Eligibility.Lookups, "lookupSetting" | "lookupAuthority" | "notServed">
 }
 
 /** The region's own decision layer (its enabled sources, agreement, calendar and directory), as `serve` decides. */
@@ -61,28 +61,41 @@ const fromRegion = (file: string, wanted: Option.Option<string>) =>
       const source = (yield* ActiveSources.ActiveSources).get(id)
       if (source === undefined) return yield* Effect.dieMessage("the region's decision layer lacks an enabled source")
       const calendar = yield* Effect.serviceOption(ActiveAgreement.ActiveCalendar)
+      const authorities = yield* Authorities.Authorities
       return {
         source,
         agreement: yield* ActiveAgreement.ActiveAgreement,
         calendar: Option.getOrUndefined(calendar),
-        lookupSetting: (yield* Directory.Directory).lookup
+        lookups: { lookupSetting: (yield* Directory.Directory).lookup, lookupAuthority: authorities.lookup, notServed: authorities.notServed }
       } satisfies Deciding
     }).pipe(Effect.provide(Region.decisionLayer(region, file)))
   })
 
 /** The explicit files: a Niche feed against an agreement, calendar and directory named one by one. */
-const fromFiles = (options: { readonly agreement: string; readonly baseline: string; readonly calendar: string; readonly directory: string }) =>
+const fromFiles = (options: {
+  readonly agreement: string
+  readonly baseline: string
+  readonly calendar: string
+  readonly directory: string
+  readonly authorities: Option.Option<string>
+}) =>
   Effect.gen(function*() {
     const floor = yield* AgreementFiles.loadBaseline(options.baseline)
     const directory = yield* Effect.mapError(
       Directory.fromCsv(yield* readText(options.directory)),
       (e) => new PolicyFileError({ detail: `${options.directory}: ${e.message}` })
     )
+    const authorities = yield* Option.match(options.authorities, {
+      onNone: () => Effect.succeed(Authorities.empty),
+      onSome: (file) =>
+        Effect.flatMap(readText(file), (text) =>
+          Effect.mapError(Authorities.fromCsv(text), (e) => new PolicyFileError({ detail: `${file}: ${e.message}` })))
+    })
     return {
       source: NicheRmsSource.make(),
       agreement: yield* AgreementFiles.loadAgreement(options.agreement, floor),
       calendar: yield* AgreementFiles.loadCalendar(options.calendar),
-      lookupSetting: directory.lookup
+      lookups: { lookupSetting: directory.lookup, lookupAuthority: authorities.lookup }
     } satisfies Deciding
   })
 
@@ -112,6 +125,10 @@ const explain = Command.make(
     calendar: Options.file("calendar", { exists: "yes" }).pipe(
       Options.withDefault(AgreementFiles.calendarFile),
       Options.withDescription("without --config: school calendar (term dates, INSET days, bank holidays)")
+    ),
+    authorities: Options.file("authorities", { exists: "yes" }).pipe(
+      Options.optional,
+      Options.withDescription("without --config: authorities directory CSV (councils' EHE teams and front doors)")
     )
   },
   (options) =>
@@ -144,7 +161,7 @@ const explain = Command.make(
         if (!item.children.some((c) => selected(c.locator, item.occurrence))) continue
         shown += 1
         const evaluation = Policy.evaluate(item, deciding.agreement, {
-          lookupSetting: deciding.lookupSetting,
+          ...deciding.lookups,
           ...(deciding.calendar === undefined ? {} : { calendar: deciding.calendar }),
           // Nothing is stored or sent by `explain`, so the reference is never seen.
           reference: () => "EG-0000-0000-0000" as never
