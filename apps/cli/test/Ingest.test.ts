@@ -82,4 +82,38 @@ describe("encompass ingest", () => {
     expect(mapped.stdout).toMatch(/Incidents received\s+3\b/)
     expect(mapped.stdout).toMatch(/Records rejected\s+0\b/)
   }, 120_000)
+
+  describe("a region enabling several sources", () => {
+    const athena = path.resolve(cliRoot, "../../plugins/source-athena/test/fixtures")
+    let both = ""
+    beforeAll(() => {
+      both = writeRegion({ work: fs.mkdtempSync(path.join(work, "sources-")), relay: sink, sources: ["athena"] })
+    })
+    const run = (args: ReadonlyArray<string>) => encompass(["ingest", "--config", both, ...args], { DATABASE_URL: database.url ?? "" })
+
+    it("decodes an Athena export with --source athena, through the region's own composition", async () => {
+      const result = await run(["--source", "athena", path.join(athena, "good.xml")])
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/Incidents received\s+[1-9]/)
+      expect(result.stdout).toMatch(/Delivered\s+[1-9]/)
+    }, 120_000)
+
+    it("refuses a billion-laughs document at its DOCTYPE, naming why, and goes on", async () => {
+      const result = await run(["--source", "athena", path.join(athena, "billion-laughs.xml")])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain("the feed has a DOCTYPE declaration: DTDs are refused")
+      expect(result.stdout).toMatch(/Audit chain\s+ok/)
+    }, 120_000)
+
+    it("asks which source when the region enables several, and refuses one it does not enable", async () => {
+      const unsaid = await run([path.join(demo, "niche-feed.csv")])
+      expect(unsaid.code).not.toBe(0)
+      expect(unsaid.stderr).toContain("enables several sources (niche-rms, athena): say which decodes the feed with --source")
+      const disabled = await run(["--source", "json-lines", path.join(demo, "niche-feed.csv")])
+      expect(disabled.code).not.toBe(0)
+      expect(disabled.stderr).toContain("--source json-lines:")
+      expect(disabled.stderr).toContain("does not enable that source (it enables niche-rms, athena)")
+    }, 120_000)
+  })
 })
