@@ -7,10 +7,10 @@
  */
 import type { CouncilTeam, Ids } from "@encompass/domain"
 import { Context, Effect, Either, Layer, Option } from "effect"
-import { readFile } from "node:fs/promises"
 import type { CsvOptions } from "./Directory.js"
 import { DirectoryError, DirectoryIssue } from "./DirectoryError.js"
 import * as AuthorityCsv from "./internal/AuthorityCsv.js"
+import * as ReadFile from "./internal/ReadFile.js"
 
 export interface Authorities {
   /** The council's team of this kind, or none when the directory does not list it. */
@@ -80,21 +80,7 @@ export const fromCsv = (text: string, options: Options = {}): Either.Either<Auth
 export const layerCsv = (path: string, options: Options = {}): Layer.Layer<Authorities, DirectoryError> =>
   Layer.effect(
     Authorities,
-    Effect.tryPromise({
-      try: () => readFile(path, "utf8"),
-      catch: (error) =>
-        new DirectoryError({
-          method: "layerCsv",
-          directory: "authorities",
-          reason: "Unreadable",
-          source: path,
-          issues: [
-            new DirectoryIssue({
-              message: `cannot read the file (${typeof error === "object" && error !== null && "code" in error ? String(error.code) : "unknown error"})`
-            })
-          ]
-        })
-    }).pipe(Effect.flatMap((text) => parseCsv(text, "layerCsv", options, path)))
+    ReadFile.readText(path, "authorities").pipe(Effect.flatMap((text) => parseCsv(text, "layerCsv", options, path)))
   )
 
 /** A region with no authorities file: no council team is routed (those it does not serve are withheld). */

@@ -6,9 +6,9 @@
  */
 import type { Ids, Setting } from "@encompass/domain"
 import { Context, Effect, Either, Layer, Option } from "effect"
-import { readFile } from "node:fs/promises"
 import { DirectoryError, DirectoryIssue } from "./DirectoryError.js"
 import * as Csv from "./internal/Csv.js"
+import * as ReadFile from "./internal/ReadFile.js"
 
 export interface Directory {
   /** The setting with this URN, or none when the directory does not list it. */
@@ -94,18 +94,5 @@ export const fromCsv = (text: string, options: CsvOptions = {}): Either.Either<D
 export const layerCsv = (path: string, options: CsvOptions = {}): Layer.Layer<Directory, DirectoryError> =>
   Layer.effect(
     Directory,
-    Effect.tryPromise({
-      try: () => readFile(path, "utf8"),
-      catch: (error) =>
-        new DirectoryError({
-          method: "layerCsv",
-          reason: "Unreadable",
-          source: path,
-          issues: [
-            new DirectoryIssue({
-              message: `cannot read the file (${typeof error === "object" && error !== null && "code" in error ? String(error.code) : "unknown error"})`
-            })
-          ]
-        })
-    }).pipe(Effect.flatMap((text) => parseCsv(text, "layerCsv", options, path)))
+    ReadFile.readText(path, "settings").pipe(Effect.flatMap((text) => parseCsv(text, "layerCsv", options, path)))
   )
