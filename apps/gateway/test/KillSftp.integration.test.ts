@@ -151,7 +151,7 @@ describe.skipIf(!OpenSshd.runSshTests)(
       sshd = await Effect.runPromise(Scope.extend(Effect.map(Layer.build(OpenSshd.SshdLive), Context.get(OpenSshd.Sshd)), scope))
       folder = sshd.folder("inbound")
       // Each round trip a little longer, so an upload (open, write, close, rename) stays in flight a while.
-      link = await SlowLink.start({ to: sshd.port, latencyMs: 5, bytesPerSecond: 256 * 1024 })
+      link = await SlowLink.start({ to: sshd.port, latencyMs: 8, bytesPerSecond: 256 * 1024 })
       config = writeRegion()
     })
 
@@ -170,17 +170,21 @@ describe.skipIf(!OpenSshd.runSshTests)(
         gateway = current
         expect((await push(current.http, "niche-rms", NicheFeeds.feed({ batch: 1, count: total }), token)).status).toBe(202)
 
-        const crashes: Array<{ files: number; temporaries: ReadonlyArray<string> }> = []
+        const crashes: Array<{ files: number; caught: string; left: ReadonlyArray<string> }> = []
         for (let k = 0; k < kills; k++) {
-          // A few more files into this run, then the next moment an upload is in progress.
+          // A few more files into this run, then the moment a new upload starts: its temporary file
+          // appears at the SFTP open, several round trips before its rename.
           const from = reader.seen.size
           const after = 3 + Math.floor(Math.random() * 6)
           const g = current
-          await reader.when(`${after} more files and an upload in progress before kill ${k + 1}`, () => reader.seen.size >= from + after && reader.temporaries().length > 0, 60_000, g.output)
+          await reader.when(`${after} more files before kill ${k + 1}`, () => reader.seen.size >= from + after, 60_000, g.output)
+          const earlier = new Set(reader.temporaries())
+          await reader.when(`an upload to start before kill ${k + 1}`, () => reader.temporaries().some((n) => !earlier.has(n)), 60_000, g.output)
           g.process.kill("SIGKILL")
+          const caught = reader.temporaries().find((n) => !earlier.has(n)) ?? ""
           await g.exit
           expect(g.process.signalCode).toBe("SIGKILL")
-          crashes.push({ files: reader.seen.size, temporaries: fs.readdirSync(folder).filter(isTemporary) })
+          crashes.push({ files: reader.seen.size, caught, left: fs.readdirSync(folder).filter(isTemporary) })
           current = await start()
           gateway = current
         }
@@ -205,8 +209,8 @@ describe.skipIf(!OpenSshd.runSshTests)(
           }))
         console.log(JSON.stringify({ store: database.url === undefined ? "embedded" : "server", notifications: total, crashes }))
 
-        // Every kill caught an upload in flight: it left a temporary file on the server.
-        expect(crashes.every((c) => c.files < total && c.temporaries.length > 0), JSON.stringify(crashes)).toBe(true)
+        // Every kill caught an upload in flight: it left that upload's temporary file on the server.
+        expect(crashes.every((c) => c.files < total && c.left.includes(c.caught)), JSON.stringify(crashes)).toBe(true)
         expect(stored.notifications.length).toBe(total)
         expect(stored.notifications.filter((n) => n.state !== "delivered")).toEqual([])
         // One file per notification under its final name, and nothing else: no temporary file left.

@@ -21,18 +21,27 @@ export interface Options {
 
 export const start = (options: Options): Promise<SlowLink> => {
   const sockets = new Set<net.Socket>()
-  /** Forwards `from` to `to` in order; ends `to` after the last chunk, or destroys it if `from` broke. */
+  /**
+   * Forwards `from` to `to` in order, each chunk once the link has carried it; ends `to` after the
+   * last chunk, or destroys it if `from` broke. One queue and one timer per direction: timers set
+   * one per chunk could fire out of order.
+   */
   const forward = (from: net.Socket, to: net.Socket) => {
+    const queue: Array<{ readonly due: number; readonly send: () => void }> = []
     let free = 0
-    const arrival = (bytes: number) => {
-      free = Math.max(free, Date.now()) + (bytes * 1000) / options.bytesPerSecond
-      return free + options.latencyMs - Date.now()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const pump = () => {
+      timer = undefined
+      while (queue.length > 0 && (queue[0]?.due ?? 0) <= Date.now()) queue.shift()?.send()
+      if (queue.length > 0) timer = setTimeout(pump, Math.max(1, (queue[0]?.due ?? 0) - Date.now()))
     }
-    from.on("data", (chunk: Buffer) => {
-      // Non-decreasing delays: timers fire in order, so the stream stays in order.
-      setTimeout(() => to.destroyed || to.write(chunk), arrival(chunk.length))
-    })
-    from.once("close", (broken) => setTimeout(() => (broken ? to.destroy() : to.end()), arrival(0)))
+    const carry = (bytes: number, send: () => void) => {
+      free = Math.max(free, Date.now()) + (bytes * 1000) / options.bytesPerSecond
+      queue.push({ due: free + options.latencyMs, send })
+      if (timer === undefined) timer = setTimeout(pump, Math.max(1, free + options.latencyMs - Date.now()))
+    }
+    from.on("data", (chunk: Buffer) => carry(chunk.length, () => to.destroyed || to.write(chunk)))
+    from.once("close", (broken) => carry(0, () => (broken ? to.destroy() : to.end())))
   }
   const server = net.createServer((client) => {
     const peer = net.connect({ host: "127.0.0.1", port: options.to })
