@@ -7,7 +7,7 @@ import { ChannelPlugin } from "@encompass/plugin-sdk"
 import { GnuPg, OpenSshd } from "@encompass/plugin-testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Ref } from "effect"
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -157,6 +157,55 @@ describe.skipIf(!OpenSshd.runSshTests || !GnuPg.runGpgTests)(OpenSshd.titled("Sf
       yield* (yield* channelFor(peer)).deliver(Fixtures.authorized())
 
       expect(Peer.names(peer.folder)).toEqual([".encompass-EG-2B3C-4D5E-6F70-v1.json.asc.0123456789ab.part", name])
+    }))
+
+  it.scopedLive("a process killed with SIGKILL mid-upload leaves only a hidden .part file that no reader takes; the next attempt delivers the whole file under the final name and leaves nothing temporary", () =>
+    Effect.gen(function*() {
+      const peer = yield* Peer.start
+      const padding = 18 * 1024 * 1024
+      const notification = Fixtures.authorized({ circumstances: "x".repeat(padding) })
+      const name = SftpChannel.fileName(notification.notification)
+      const child = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/DeliverOnce.ts"), JSON.stringify(Fixtures.encoded(peer.sshd, peer.folder)), String(padding)], {
+            stdio: ["ignore", "ignore", "pipe"]
+          })
+        ),
+        (child) => Effect.sync(() => child.kill("SIGKILL"))
+      )
+      const exited = Effect.async<void>((resume) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+        child.once("exit", () => resume(Effect.void))
+      })
+      // Wait until the upload is under way (pacing only; nothing is asserted about time).
+      while (!Peer.names(peer.folder).some((n) => n.endsWith(".part"))) {
+        if (child.exitCode !== null) return yield* Effect.dieMessage(`the uploading process exited (${child.exitCode}) before its upload was seen`)
+        yield* Effect.sleep("1 millis")
+      }
+      child.kill("SIGKILL")
+      yield* exited
+      expect(child.signalCode).toBe("SIGKILL")
+
+      const left = Peer.names(peer.folder)
+      expect(left).toEqual([expect.stringMatching(new RegExp(`^\\.${name.replaceAll(".", "\\.")}\\.[0-9a-f]{12}\\.part$`))])
+      expect(left.filter(Peer.readerTakes)).toEqual([])
+      const receipt = yield* (yield* channelFor(peer)).deliver(notification)
+      expect(Peer.names(peer.folder)).toEqual([name])
+      expect(receipt.digest).toBe(`sha256:${sha256(receipt.remoteId)}`)
+    }), 120_000)
+
+  it.scopedLive("leftovers of a killed attempt (a half-written file and manifest) never show under the final names: the next attempt puts the whole file and its manifest there and removes them", () =>
+    Effect.gen(function*() {
+      const peer = yield* Peer.start
+      const name = SftpChannel.fileName(Fixtures.notification())
+      fs.writeFileSync(path.join(peer.folder, `.${name}.0123456789ab.part`), "-----BEGIN PGP MESSAGE-----\nhalf an upload")
+      fs.writeFileSync(path.join(peer.folder, `.${name}.sha256.ba9876543210.part`), "")
+      expect(Peer.names(peer.folder).filter(Peer.readerTakes)).toEqual([])
+      const receipt = yield* (yield* channelFor(peer, { manifest: true })).deliver(Fixtures.authorized())
+
+      expect(Peer.names(peer.folder)).toEqual([name, `${name}.sha256`])
+      expect(fs.readFileSync(receipt.remoteId, "utf8")).toMatch(/-----END PGP MESSAGE-----\n$/)
+      expect(execFileSync("sha256sum", ["-c", `${name}.sha256`], { cwd: peer.folder, encoding: "utf8" })).toBe(`${name}: OK\n`)
     }))
 
   it.scopedLive("an attempt interrupted mid-upload (the core's timeout, a shutdown) closes its connection and leaves no file under the final name; the next attempt delivers it whole", () =>

@@ -28,13 +28,16 @@ export const start: Effect.Effect<Peer, never, Scope.Scope> = Effect.gen(functio
     collect: () => {
       for (const name of fs.readdirSync(folder).sort()) {
         if (name.startsWith(".")) continue
-        if (name.endsWith(".asc")) count++
+        if (readerTakes(name)) count++
         fs.renameSync(path.join(folder, name), path.join(taken, `${String(count).padStart(4, "0")}-${name}`))
       }
       return count
     }
   }
 })
+
+/** What the README tells a recipient's system to take as a notification: `encompass-*.json.asc`, never a hidden name. */
+export const readerTakes = (name: string): boolean => /^encompass-[^/]*\.json\.asc$/.test(name)
 
 /** Names in the folder, sorted. */
 export const names = (folder: string): ReadonlyArray<string> => fs.readdirSync(folder).sort()
