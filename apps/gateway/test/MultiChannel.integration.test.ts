@@ -308,10 +308,13 @@ describe.skipIf(!OpenSshd.runSshTests || !GnuPg.runGpgTests)(OpenSshd.titled("mu
     ])
     expect((await Gateway.push(gateway.http, "niche-rms", feed, token)).status).toBe(202)
 
-    await until("both schools' emails", async () => (await notificationEmails(relay)).length >= 2)
-    await until("the EHE team's and the front door's files", () => filesIn(region.inbound).length >= 2)
-    polling = false
-    await poller
+    try {
+      await until("both schools' emails", async () => (await notificationEmails(relay)).length >= 2)
+      await until("the EHE team's and the front door's files", () => filesIn(region.inbound).length >= 2)
+    } finally {
+      polling = false
+      await poller
+    }
 
     const emails = await notificationEmails(relay)
     expect(emails.map((m) => m.to).sort()).toEqual(["dsl@castle-lane-academy.sch.example", "dsl@ouse-valley-primary.sch.example"])
