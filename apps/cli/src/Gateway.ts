@@ -8,7 +8,7 @@ import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import type { SecureEmailConfig } from "@encompass/channel-secure-email"
 import { Directory } from "@encompass/directory"
 import * as MasterKey from "@encompass/gateway/MasterKey"
-import { ActiveAgreement, ActiveSources, FeedInbox } from "@encompass/pipeline"
+import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox } from "@encompass/pipeline"
 import type { NicheMapping } from "@encompass/source-niche-rms"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
 import type { Vault } from "@encompass/store"
@@ -54,7 +54,7 @@ export const layer = (options: GatewayOptions) =>
     agreementLayer(options.agreementFile),
     calendarLayer(options.calendarFile),
     ActiveSources.ActiveSources.layer([NicheRmsSource.make(options.mapping)]),
-    SecureEmailChannel.layer(options.channel)
+    Layer.scoped(ActiveChannels.ActiveChannels, Effect.map(SecureEmailChannel.make(options.channel), (plugin) => ActiveChannels.ActiveChannels.fromPlugins([plugin])))
   ).pipe(
     Layer.provideMerge(Layer.mergeAll(AuditLog.layer, options.vault)),
     Layer.provideMerge(options.store)

@@ -59,10 +59,23 @@ export class HttpConfig extends Schema.Class<HttpConfig>("HttpConfig")({
   })
 }) {}
 
+/**
+ * A plugin's settings: a JSON or YAML file, or the mapping itself written in the region file.
+ * Either way the plugin's `manifest.config` Schema decodes them (PluginSettings).
+ */
+export const Settings = Schema.Union(
+  Schema.NonEmptyString,
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+).annotations({ description: "a settings file (JSON or YAML, relative to this file) or the settings as a mapping" })
+export type Settings = typeof Settings.Type
+
 export class SourceEntry extends Schema.Class<SourceEntry>("SourceEntry")({
-  id: Ids.SourceId.annotations({ description: "A registered source plugin's id, e.g. niche-rms, athena, json" }),
+  id: Ids.SourceId.annotations({ description: "A registered source plugin's id, e.g. niche-rms, athena, json-lines" }),
+  settings: Schema.optional(Settings).annotations({
+    description: "The source's settings (a file or a mapping), decoded by its config Schema; default: the plugin's defaults"
+  }),
   mapping: Schema.optional(Schema.NonEmptyString).annotations({
-    description: "niche-rms only: a field mapping file for an export laid out differently (plugins/source-niche-rms/README.md)"
+    description: "niche-rms only: a field mapping file for an export laid out differently (plugins/source-niche-rms/README.md); the same as `settings: FILE`"
   })
 }) {}
 
@@ -79,9 +92,16 @@ export class RetryConfig extends Schema.Class<RetryConfig>("RetryConfig")({
 }) {}
 
 export class ChannelEntry extends Schema.Class<ChannelEntry>("ChannelEntry")({
-  id: Schema.Literal("secure-email").annotations({ description: "A registered channel plugin's id" }),
-  settings: Schema.NonEmptyString.annotations({ description: "The relay settings file (JSON)" }),
-  passwords: Schema.NonEmptyString.annotations({ description: "Attachment passwords by URN (JSON), kept out of the repository" }),
+  id: Ids.ChannelId.annotations({ description: "A registered channel plugin's id: secure-email, sftp, or one a `plugins:` module registers" }),
+  settings: Settings.annotations({
+    description: "The channel's settings (a JSON or YAML file, or a mapping written here), decoded by the plugin's config Schema"
+  }),
+  passwords: Schema.optional(Schema.NonEmptyString).annotations({
+    description: "Attachment passwords (JSON), kept out of the repository, merged into the settings as `passwords`"
+  }),
+  concurrency: Schema.optional(Schema.Int.pipe(Schema.between(1, 64))).annotations({
+    description: "Deliveries in flight at once for this channel (default: the plugin's own, secure-email's pool size, else 1)"
+  }),
   retry: Schema.optionalWith(RetryConfig, { default: () => new RetryConfig({}) }).annotations({
     description: "How this channel's failed notifications are retried (default: 1, 2, 4 … minutes up to an hour, 8 attempts)"
   })
@@ -98,7 +118,7 @@ export class AlertEmailConfig extends Schema.Class<AlertEmailConfig>("AlertEmail
     examples: [["encompass-spoc@force.example"]]
   }),
   settings: Schema.optional(Schema.NonEmptyString).annotations({
-    description: "Relay settings (JSON) in the secure-email channel's format (host, port, secure, ca, auth, from, timeouts; other keys are ignored). Default: the secure-email channel's own settings file — but then an outage of that relay silences the alerts about it",
+    description: "Relay settings (a JSON or YAML file) in the secure-email channel's format (host, port, secure, ca, auth, from, timeouts; other keys are ignored). Default: the secure-email channel's own settings file — but then an outage of that relay silences the alerts about it",
     examples: ["./alert-relay.json"]
   }),
   wait: Schema.optionalWith(DurationText, { default: () => Duration.seconds(30) }).annotations({
@@ -155,6 +175,12 @@ export class RegionConfig extends Schema.Class<RegionConfig>("RegionConfig")({
   agreement: Schema.NonEmptyString.annotations({ description: "The agreement the region decides under (YAML)" }),
   calendar: Schema.optional(Schema.NonEmptyString).annotations({ description: "School calendar (YAML); default the shipped England 2025-2027 file" }),
   directory: Schema.NonEmptyString.annotations({ description: "Settings directory (CSV)" }),
+  authorities: Schema.optional(Schema.NonEmptyString).annotations({
+    description: "Local authorities directory (CSV): councils' EHE teams and front doors and the channel each uses"
+  }),
+  plugins: Schema.optionalWith(Schema.Array(Schema.NonEmptyString), { default: () => [] }).annotations({
+    description: "Plugin modules beyond the gateway's built-in ones, relative to this file: each exported namespace with a `registration` is registered"
+  }),
   sources: Schema.NonEmptyArray(SourceEntry).annotations({ description: "The source plugins this region enables" }),
   channels: Schema.NonEmptyArray(ChannelEntry).annotations({ description: "The channel plugins this region enables" }),
   http: Schema.optional(HttpConfig).annotations({ description: "The HTTP API: health and feed push" }),
@@ -168,9 +194,12 @@ export class RegionConfig extends Schema.Class<RegionConfig>("RegionConfig")({
 
 const decode = Schema.decodeUnknownEither(RegionConfig, { errors: "all", onExcessProperty: "error" })
 
-const toPath = (dotted: string): YamlSource.Path => (dotted === "" ? [] : dotted.split(".").map((s) => (/^\d+$/.test(s) ? Number(s) : s)))
+/** A `DecodeIssue` path as a key path; `0`, `12` are list indexes, a URN such as `012345` stays a key. */
+export const toPath = (dotted: string): YamlSource.Path =>
+  dotted === "" ? [] : dotted.split(".").map((s) => (/^(0|[1-9]\d{0,4})$/.test(s) ? Number(s) : s))
 
-const problemLine = (p: YamlSource.Problem) => `line ${p.line}, column ${p.column}  ${p.path === "" ? "(document)" : p.path}: ${p.message}`
+/** One problem as an issue line: `line 3, column 5  channels.0.id: …`. */
+export const problemLine = (p: YamlSource.Problem) => `line ${p.line}, column ${p.column}  ${p.path === "" ? "(document)" : p.path}: ${p.message}`
 
 /** Resolves the file's relative paths against its folder. */
 const resolvePaths = (config: RegionConfig, base: string): RegionConfig => {
@@ -184,8 +213,22 @@ const resolvePaths = (config: RegionConfig, base: string): RegionConfig => {
     agreement: at(config.agreement),
     ...(config.calendar === undefined ? {} : { calendar: at(config.calendar) }),
     directory: at(config.directory),
-    sources: config.sources.map((s) => new SourceEntry({ ...s, ...(s.mapping === undefined ? {} : { mapping: at(s.mapping) }) })) as never,
-    channels: config.channels.map((c) => new ChannelEntry({ ...c, settings: at(c.settings), passwords: at(c.passwords) })) as never,
+    ...(config.authorities === undefined ? {} : { authorities: at(config.authorities) }),
+    plugins: config.plugins.map(at),
+    sources: config.sources.map((s) =>
+      new SourceEntry({
+        ...s,
+        ...(typeof s.settings === "string" ? { settings: at(s.settings) } : {}),
+        ...(s.mapping === undefined ? {} : { mapping: at(s.mapping) })
+      }, { disableValidation: true })
+    ) as never,
+    channels: config.channels.map((c) =>
+      new ChannelEntry({
+        ...c,
+        settings: typeof c.settings === "string" ? at(c.settings) : c.settings,
+        ...(c.passwords === undefined ? {} : { passwords: at(c.passwords) })
+      }, { disableValidation: true })
+    ) as never,
     sftp: config.sftp.map((d) => new SftpDropConfig({ ...d, privateKey: at(d.privateKey) })),
     ...(smtp === undefined ? {} : { smtp: new SmtpInboxConfig({ ...smtp, certFile: at(smtp.certFile), keyFile: at(smtp.keyFile) }) }),
     ...(email?.settings === undefined ? {} : {
@@ -207,10 +250,20 @@ export const parse = (text: string, file: string, base: string): Effect.Effect<R
     return Effect.fail(new RegionConfigError({ file, issues: YamlSource.issuesOf(source, issues).map(problemLine) }))
   }
   const config = decoded.right
-  const duplicate = config.sources.find((s, i) => config.sources.findIndex((t) => t.id === s.id) !== i)
-  if (duplicate !== undefined) return Effect.fail(new RegionConfigError({ file, issues: [`sources: ${duplicate.id} is listed twice`] }))
-  const mapped = config.sources.find((s) => s.mapping !== undefined && s.id !== "niche-rms")
-  if (mapped !== undefined) return Effect.fail(new RegionConfigError({ file, issues: [`sources: ${mapped.id} takes no mapping file`] }))
+  const at = (keyPath: YamlSource.Path, message: string) =>
+    new RegionConfigError({ file, issues: [problemLine({ path: YamlSource.formatPath(keyPath), ...YamlSource.locate(source, keyPath), message })] })
+  const duplicate = config.sources.findIndex((s, i) => config.sources.findIndex((t) => t.id === s.id) !== i)
+  if (duplicate >= 0) return Effect.fail(at(["sources", duplicate, "id"], `${config.sources[duplicate]?.id} is listed twice`))
+  const twice = config.channels.findIndex((c, i) => config.channels.findIndex((d) => d.id === c.id) !== i)
+  if (twice >= 0) return Effect.fail(at(["channels", twice, "id"], `${config.channels[twice]?.id} is listed twice`))
+  const mapped = config.sources.findIndex((s) => s.mapping !== undefined && s.id !== "niche-rms")
+  if (mapped >= 0) return Effect.fail(at(["sources", mapped, "mapping"], `${config.sources[mapped]?.id} takes no mapping file`))
+  const both = config.sources.findIndex((s) => s.mapping !== undefined && s.settings !== undefined)
+  if (both >= 0) return Effect.fail(at(["sources", both, "mapping"], "give the mapping as `settings` or as `mapping`, not both"))
+  if (config.alerts?.email !== undefined && config.alerts.email.settings === undefined && !config.channels.some((c) => c.id === "secure-email")) {
+    // The alert email borrows the secure-email channel's relay when it has none of its own.
+    return Effect.fail(at(["alerts", "email"], "needs `settings` (a relay settings file): the region does not enable secure-email"))
+  }
   if (Duration.lessThanOrEqualTo(config.workers.deliveryLease, config.workers.attemptTimeout)) {
     // A lease that can run out mid-attempt would let a second gateway send the same notification.
     return Effect.fail(new RegionConfigError({ file, issues: ["workers.deliveryLease: must be longer than workers.attemptTimeout"] }))
@@ -225,9 +278,10 @@ export const parse = (text: string, file: string, base: string): Effect.Effect<R
   return Effect.succeed(resolvePaths(config, base))
 }
 
-/** The outbox settings the region file gives: retry by channel, attempt timeout and lease. */
+/** The outbox settings the region file gives: retry and concurrency by channel, attempt timeout and lease. */
 export const outboxOptions = (config: RegionConfig): Outbox.Options => ({
   retry: Object.fromEntries(config.channels.map((c) => [c.id, { base: c.retry.base, cap: c.retry.cap, budget: c.retry.budget }])),
+  concurrency: Object.fromEntries(config.channels.flatMap((c) => (c.concurrency === undefined ? [] : [[c.id, c.concurrency]]))),
   attemptTimeout: config.workers.attemptTimeout,
   lease: config.workers.deliveryLease
 })

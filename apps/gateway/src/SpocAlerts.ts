@@ -21,15 +21,15 @@
  * scope closes (shutdown) the alerts not yet sent go at once: `encompass report deadlines`, a
  * short-lived process, sends its scan's alerts as one email before it exits.
  */
-import { SmtpRelay } from "@encompass/channel-secure-email"
+import { SecureEmailConfig, SmtpRelay } from "@encompass/channel-secure-email"
 import { Alerts } from "@encompass/pipeline"
 import { Data, Duration, Effect, Fiber, Layer, Queue, Ref } from "effect"
 import type { Scope } from "effect"
 import * as path from "node:path"
 import { createTransport } from "nodemailer"
 import type { NodemailerError } from "nodemailer"
-import * as EmailConfig from "./EmailConfig.js"
-import type { RegionConfig } from "./RegionConfig.js"
+import * as PluginSettings from "./PluginSettings.js"
+import type { RegionConfig, RegionConfigError } from "./RegionConfig.js"
 
 export interface Options {
   /** The region's id, in the subject. */
@@ -37,7 +37,7 @@ export interface Options {
   /** The region file, named in the commands the email gives. */
   readonly configFile: string
   readonly to: ReadonlyArray<string>
-  readonly relay: EmailConfig.RelaySettings
+  readonly relay: SecureEmailConfig.RelaySettings
   /** How long an email waits after its first alert for others to join it. */
   readonly wait: Duration.DurationInput
   /** The least time between two emails. */
@@ -288,12 +288,19 @@ export const layer = (options: Options): Layer.Layer<Alerts.Alerts> => Layer.sco
  * settings, else the secure-email channel's — or the log line alone. Hoist it into one constant
  * per process, so the watch and the delivery worker share one batch.
  */
-export const fromRegion = (config: RegionConfig, file: string): Layer.Layer<Alerts.Alerts, EmailConfig.ConfigFileError> => {
+export const fromRegion = (config: RegionConfig, file: string): Layer.Layer<Alerts.Alerts, RegionConfigError> => {
   const email = config.alerts?.email
   if (email === undefined) return Alerts.Alerts.logOnly
+  // RegionConfig.parse refuses alerts.email without settings when secure-email is not enabled.
+  const channel = config.channels.findIndex((c) => c.id === "secure-email")
+  const relay = PluginSettings.load(
+    SecureEmailConfig.RelaySettings,
+    { settings: email.settings ?? config.channels[channel]?.settings, inline: { file, path: ["channels", channel, "settings"] } },
+    { ignoreExcess: true }
+  )
   return Layer.scoped(
     Alerts.Alerts,
-    Effect.flatMap(EmailConfig.loadRelay(email.settings ?? config.channels[0].settings), (relay) =>
+    Effect.flatMap(relay, (relay) =>
       make({
         region: config.region,
         configFile: path.resolve(file),

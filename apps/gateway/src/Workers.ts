@@ -6,7 +6,7 @@
  * answers again, releases the feed being decoded, whose work so far is committed incident by
  * incident and is simply skipped when it is decoded again.
  */
-import { Alerts, FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
+import { ActiveChannels, Alerts, FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
 import { Sql, SqlError } from "@encompass/store"
 import { Context, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
 
@@ -99,28 +99,49 @@ export const feedWorker = (options: { readonly poll: Duration.Duration; readonly
     }
   })
 
+/**
+ * Per enabled channel, as many delivery loops as the channel's concurrency, each with its own
+ * wake-up queue (every wake-up, from this process or through LISTEN/NOTIFY, reaches every loop's)
+ * and its own poll, each attempting one notification at a time: an outage or a hanging server of
+ * one channel never delays another channel's notifications, and one hanging attempt never holds
+ * up the rest of its own channel.
+ */
 export const deliveryWorker = (options: { readonly poll: Duration.Duration; readonly outbox: Outbox.Options }) =>
   Effect.gen(function*() {
     const wake = yield* Wake
     // Dead letters go to the region's alert sink (the SPOC's email). The outbox only looks for
     // one; requiring it here makes forgetting it in `serve` a type error.
     const alerts = yield* Alerts.Alerts
-    const deliverDue = Outbox.deliverDueWith(options.outbox).pipe(Effect.provideService(Alerts.Alerts, alerts))
-    while (true) {
-      const lines = yield* deliverDue.pipe(
-        Effect.catchAll((error) => Effect.as(Effect.logError("delivery run failed", error.message), []))
-      )
-      if (lines.length > 0) {
-        yield* Effect.logInfo("deliveries attempted").pipe(
-          Effect.annotateLogs({
-            delivered: lines.filter((l) => l.outcome === "delivered").length,
-            retry: lines.filter((l) => l.outcome === "retry").length,
-            dead: lines.filter((l) => l.outcome === "dead").length
-          })
+    const channels = yield* ActiveChannels.ActiveChannels
+    const loops = yield* Effect.forEach(
+      Array.from(channels.values()).flatMap((channel) => Array.from({ length: Outbox.concurrencyOf(channel, options.outbox) }, () => channel)),
+      (channel) => Effect.map(Queue.sliding<void>(1), (queue) => ({ channel, queue }))
+    )
+    const fanOut = Effect.forever(
+      Effect.zipRight(Queue.take(wake.deliveries), Effect.forEach(loops, ({ queue }) => Queue.offer(queue, undefined), { discard: true }))
+    )
+    const loop = ({ channel, queue }: (typeof loops)[number]) =>
+      Effect.gen(function*() {
+        const deliver = Outbox.deliverChannel(channel, { ...options.outbox, concurrency: { [channel.id]: 1 } }).pipe(
+          Effect.provideService(Alerts.Alerts, alerts)
         )
-      }
-      yield* waitFor(wake.deliveries, options.poll)
-    }
+        while (true) {
+          const lines = yield* deliver.pipe(
+            Effect.catchAll((error) => Effect.as(Effect.logError("delivery run failed", error.message), []))
+          )
+          if (lines.length > 0) {
+            yield* Effect.logInfo("deliveries attempted").pipe(
+              Effect.annotateLogs({
+                delivered: lines.filter((l) => l.outcome === "delivered").length,
+                retry: lines.filter((l) => l.outcome === "retry").length,
+                dead: lines.filter((l) => l.outcome === "dead").length
+              })
+            )
+          }
+          yield* waitFor(queue, options.poll)
+        }
+      }).pipe(Effect.annotateLogs({ channel: channel.id }))
+    yield* Effect.all([fanOut, ...loops.map(loop)], { concurrency: "unbounded", discard: true })
   })
 
 /**

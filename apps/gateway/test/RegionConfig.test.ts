@@ -123,6 +123,48 @@ describe("RegionConfig", () => {
       expect((yield* Effect.flip(parse([...minimal, "alerts:", "  sms: { to: [a@force.example] }"]))).message).toContain("alerts.sms")
     }))
 
+  it.effect("a channel's settings are a file resolved against the file's folder or an inline mapping kept as written; plugins and authorities resolve too", () =>
+    Effect.gen(function*() {
+      const config = yield* parse([
+        ...minimal.slice(0, 4),
+        "authorities: ./authorities.csv",
+        "plugins: [../plugins/channel-echo/src/index.ts]",
+        "sources:",
+        "  - { id: niche-rms, mapping: ./mapping.yaml }",
+        "  - { id: athena, settings: { maxPersons: 20 } }",
+        "channels:",
+        "  - { id: secure-email, settings: relay.yaml }",
+        "  - id: sftp",
+        "    settings: { host: sftp.example, privateKey: ./id_ed25519 }",
+        "    passwords: ./sftp-passwords.json",
+        "    concurrency: 2"
+      ])
+      expect(config.authorities).toBe("/etc/encompass/authorities.csv")
+      expect(config.plugins).toEqual(["/etc/plugins/channel-echo/src/index.ts"])
+      expect(config.sources[0].mapping).toBe("/etc/encompass/mapping.yaml")
+      expect(config.sources[1]?.settings).toEqual({ maxPersons: 20 })
+      expect(config.channels[0].settings).toBe("/etc/encompass/relay.yaml")
+      expect(config.channels[0].passwords).toBeUndefined()
+      // Paths inside settings are the plugin's to resolve (BuildContext.resolve), not the region file's.
+      expect(config.channels[1]?.settings).toEqual({ host: "sftp.example", privateKey: "./id_ed25519" })
+      expect(config.channels[1]?.passwords).toBe("/etc/encompass/sftp-passwords.json")
+      expect(RegionConfig.outboxOptions(config).concurrency).toEqual({ sftp: 2 })
+      expect((yield* parse(minimal)).plugins).toEqual([])
+    }))
+
+  it.effect("a channel listed twice, a concurrency out of 1..64, and alerts.email with no relay of its own when secure-email is not enabled are refused at their line", () =>
+    Effect.gen(function*() {
+      const twice = yield* Effect.flip(parse([...minimal, "  - { id: secure-email, settings: other.json }"]))
+      expect(twice.message).toContain("line 11, column 7  channels.1.id: secure-email is listed twice")
+      expect((yield* Effect.flip(parse([...minimal, "    concurrency: 65"]))).message).toContain("line 11, column 5  channels.0.concurrency")
+      const sftpOnly = [...minimal.slice(0, 7), "  - { id: sftp, settings: sftp.json }"]
+      const alerts = yield* Effect.flip(parse([...sftpOnly, "alerts:", "  email: { to: [a@force.example] }"]))
+      expect(alerts.message).toContain("line 10, column 3  alerts.email: needs `settings` (a relay settings file): the region does not enable secure-email")
+      expect((yield* parse([...sftpOnly, "alerts:", "  email: { to: [a@force.example], settings: relay.json }"])).alerts?.email?.settings).toBe("/etc/encompass/relay.json")
+      expect((yield* Effect.flip(parse([...minimal.slice(0, 5), "  - { id: niche-rms, mapping: m.yaml, settings: {} }", ...minimal.slice(6)]))).message)
+        .toContain("sources.0.mapping: give the mapping as `settings` or as `mapping`, not both")
+    }))
+
   it.effect("a YAML syntax error is located", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(parse(["version: 1", "region: [unclosed"]))

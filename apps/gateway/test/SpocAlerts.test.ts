@@ -6,8 +6,8 @@
  * The store is `Sql.layerTest`: DATABASE_URL when set, else embedded PGlite.
  */
 import { AuditLog } from "@encompass/audit"
-import { ActiveAgreement, Alerts, DeadlineWatch, Outbox } from "@encompass/pipeline"
-import { SecureEmailChannel } from "@encompass/channel-secure-email"
+import { ActiveAgreement, ActiveChannels, Alerts, DeadlineWatch, Outbox } from "@encompass/pipeline"
+import { SecureEmailChannel, SecureEmailConfig } from "@encompass/channel-secure-email"
 import { Sql } from "@encompass/store"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Exit, HashMap, Layer, List, Logger, Schema, Scope } from "effect"
@@ -17,7 +17,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { SMTPServer } from "smtp-server"
 import * as AgreementFiles from "../src/AgreementFiles.js"
-import * as EmailConfig from "../src/EmailConfig.js"
+import * as PluginSettings from "../src/PluginSettings.js"
 import * as RegionConfig from "../src/RegionConfig.js"
 import * as SpocAlerts from "../src/SpocAlerts.js"
 import { demo, tls, until } from "./support/Gateway.js"
@@ -145,7 +145,7 @@ const spoc = "encompass-spoc@police.example"
 const relayPassword = "relay-Secret-4242"
 
 const settings = (peer: Relay, extra: Record<string, unknown> = {}) =>
-  Schema.decodeUnknownSync(EmailConfig.RelaySettings)({
+  Schema.decodeUnknownSync(SecureEmailConfig.RelaySettings)({
     host: "127.0.0.1",
     port: peer.port,
     ca: tls.cert,
@@ -336,14 +336,18 @@ layer(TestLive, { excludeTestServices: true, timeout: 120_000 })("SpocAlerts", (
       const reference = yield* insert(hoursFromNow(12), { body: { unreadable: true }, dueNow: true })
       const baseline = yield* AgreementFiles.loadBaseline(AgreementFiles.baselineFile)
       const agreement = yield* AgreementFiles.loadAgreement(AgreementFiles.defaultAgreementFile, baseline)
-      const channelConfig = yield* EmailConfig.load(
-        { host: "127.0.0.1", port: peer.port, ca: tls.cert, from: "Operation Encompass <encompass@police.example>", messageIdDomain: "police.example", senderName: "Test Police", contact: "encompass@police.example" },
-        path.join(demo, "passwords.json")
-      )
+      const channelConfig = yield* PluginSettings.load(SecureEmailConfig.SecureEmailConfig, {
+        settings: { host: "127.0.0.1", port: peer.port, ca: tls.cert, from: "Operation Encompass <encompass@police.example>", messageIdDomain: "police.example", senderName: "Test Police", contact: "encompass@police.example" },
+        passwords: path.join(demo, "passwords.json"),
+        inline: { file: "settings", path: [] }
+      })
       const { close, sink } = yield* open(options(peer, { wait: "100 millis" }))
       const lines = yield* Outbox.deliverDue.pipe(
         Effect.provideService(Alerts.Alerts, sink),
-        Effect.provide(Layer.merge(SecureEmailChannel.layer(channelConfig), ActiveAgreement.ActiveAgreement.layer(agreement)))
+        Effect.provide(Layer.merge(
+          Layer.scoped(ActiveChannels.ActiveChannels, Effect.map(SecureEmailChannel.make(channelConfig), (plugin) => ActiveChannels.ActiveChannels.fromPlugins([plugin]))),
+          ActiveAgreement.ActiveAgreement.layer(agreement)
+        ))
       )
       expect(lines.filter((l) => l.reference === reference).map((l) => l.outcome)).toEqual(["dead"])
       yield* arrived(peer, 1)
@@ -390,6 +394,6 @@ layer(TestLive, { excludeTestServices: true, timeout: 120_000 })("SpocAlerts", (
       // Settings that cannot be read stop the start, naming the file.
       const missing = yield* RegionConfig.parse([...lines, "alerts:", `  email: { to: [${spoc}], settings: nowhere.json }`].join("\n"), file, folder)
       const error = yield* Effect.flip(Layer.build(SpocAlerts.fromRegion(missing, file)).pipe(Effect.scoped))
-      expect(error.message).toBe(`${path.join(folder, "nowhere.json")}: cannot read (ENOENT)`)
+      expect(error.message).toBe(`${path.join(folder, "nowhere.json")} cannot be used:\n  cannot read (ENOENT)`)
     }))
 })

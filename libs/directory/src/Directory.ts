@@ -59,9 +59,25 @@ export const fromSettings = (settings: Iterable<Setting.Setting>): Either.Either
     : Either.right(make(list))
 }
 
-const parseCsv = (text: string, method: "fromCsv" | "layerCsv", source?: string): Either.Either<Directory, DirectoryError> => {
+export interface CsvOptions {
+  /** The channels the region enables: a row naming any other is refused, as nothing could deliver to it. */
+  readonly channels?: ReadonlyArray<string> | undefined
+}
+
+const disabledChannels = (entries: ReadonlyArray<Csv.Entry>, channels: ReadonlyArray<string> | undefined) =>
+  channels === undefined ? [] : entries
+    .filter((e) => !channels.includes(e.setting.channel))
+    .map((e) =>
+      new DirectoryIssue({
+        line: e.line,
+        column: "channel",
+        message: `channel ${e.setting.channel} is not enabled in this region (enabled: ${channels.join(", ")})`
+      })
+    )
+
+const parseCsv = (text: string, method: "fromCsv" | "layerCsv", options: CsvOptions, source?: string): Either.Either<Directory, DirectoryError> => {
   const { entries, issues } = Csv.read(text)
-  const all = [...issues, ...duplicates(entries)].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+  const all = [...issues, ...duplicates(entries), ...disabledChannels(entries, options.channels)].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
   return all.length > 0
     ? Either.left(new DirectoryError({ method, reason: "Invalid", issues: all, ...(source === undefined ? {} : { source }) }))
     : Either.right(make(entries.map((e) => e.setting)))
@@ -69,12 +85,13 @@ const parseCsv = (text: string, method: "fromCsv" | "layerCsv", source?: string)
 
 /**
  * A directory from the CSV text (columns: urn, name, kind, signed_up, contacts, channel, and optionally
- * openpgp_fingerprint; see the README). Any bad row refuses the whole file, with every problem listed by line and column.
+ * openpgp_fingerprint; see the README). Any bad row refuses the whole file, with every problem listed by line and column,
+ * including, with `options.channels`, every row whose channel the region does not enable.
  */
-export const fromCsv = (text: string): Either.Either<Directory, DirectoryError> => parseCsv(text, "fromCsv")
+export const fromCsv = (text: string, options: CsvOptions = {}): Either.Either<Directory, DirectoryError> => parseCsv(text, "fromCsv", options)
 
 /** The Directory service from a CSV file; building the layer fails if the file is unreadable or has a bad row. */
-export const layerCsv = (path: string): Layer.Layer<Directory, DirectoryError> =>
+export const layerCsv = (path: string, options: CsvOptions = {}): Layer.Layer<Directory, DirectoryError> =>
   Layer.effect(
     Directory,
     Effect.tryPromise({
@@ -90,5 +107,5 @@ export const layerCsv = (path: string): Layer.Layer<Directory, DirectoryError> =
             })
           ]
         })
-    }).pipe(Effect.flatMap((text) => parseCsv(text, "layerCsv", path)))
+    }).pipe(Effect.flatMap((text) => parseCsv(text, "layerCsv", options, path)))
   )

@@ -83,6 +83,18 @@ describe("Directory.fromCsv refuses the whole file and lists every bad row", () 
     expect(error.issues.map((i) => [i.line, i.column, i.message])).toEqual([[4, "urn", "URN 100001 is listed twice (first on line 2)"]])
   })
 
+  it("with the region's channels given, every row naming another channel is refused at its line and column", () => {
+    const text = csv(good[0] ?? "", "100003,Cedar School,school,Y,dsl@cedar.sch.example,sftp", good[1] ?? "", "100004,Elm School,school,Y,dsl@elm.sch.example,council-fhir")
+    const result = Directory.fromCsv(text, { channels: ["secure-email"] })
+    if (Either.isRight(result)) throw new Error("expected the directory to be refused")
+    expect(result.left.issues.map((i) => [i.line, i.column, i.message])).toEqual([
+      [3, "channel", "channel sftp is not enabled in this region (enabled: secure-email)"],
+      [5, "channel", "channel council-fhir is not enabled in this region (enabled: secure-email)"]
+    ])
+    expect(result.left.message).not.toContain("@")
+    expect(Either.isRight(Directory.fromCsv(text, { channels: ["secure-email", "sftp", "council-fhir"] }))).toBe(true)
+  })
+
   it("a missing column in the header is named, at line 1", () => {
     const error = refused("urn,name,kind,contacts\n100001,Alder,school,dsl@alder.sch.example\n")
     expect(error.issues.map((i) => [i.line, i.column, i.message])).toEqual([

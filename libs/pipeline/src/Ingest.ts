@@ -13,12 +13,13 @@ import { AuditLog } from "@encompass/audit"
 import type { Directory } from "@encompass/directory"
 import type { Incident } from "@encompass/domain"
 import { Rejection } from "@encompass/domain"
-import type { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
+import type { SourcePlugin } from "@encompass/plugin-sdk"
 import { RawFeed } from "@encompass/plugin-sdk"
 import type { SqlError } from "@encompass/store"
 import { Sql, Vault } from "@encompass/store"
 import { Duration, Effect, Option, Redacted, Stream } from "effect"
 import type { ActiveAgreement } from "./ActiveAgreement.js"
+import type { ActiveChannels } from "./ActiveChannels.js"
 import { ActiveSources } from "./ActiveSources.js"
 import * as FeedInbox from "./FeedInbox.js"
 import * as IncidentTable from "./internal/IncidentTable.js"
@@ -176,7 +177,7 @@ export const ingest = (
 ): Effect.Effect<
   IngestReport,
   RawFeed.FeedReadError | SqlError.SqlError,
-  ProcessRequirements | ChannelPlugin.ChannelPlugin | FeedInbox.FeedInbox
+  ProcessRequirements | ActiveChannels | FeedInbox.FeedInbox
 > =>
   Effect.gen(function*() {
     const inbox = yield* FeedInbox.FeedInbox

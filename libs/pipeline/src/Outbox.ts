@@ -4,6 +4,12 @@
  * allow, even if a row was altered after it was decided. One `deliver` call is one attempt; the
  * outcome is recorded and audited in the same transaction.
  *
+ * Each enabled channel is delivered on its own (`deliverChannel`), with its own attempts in flight
+ * (`Options.concurrency`, else the plugin's `concurrency`, else 1), so a channel whose peer is down
+ * or hangs never delays another channel's notifications. A notification routed to a channel this
+ * process does not enable is left queued: another gateway process may enable it, and the deadline
+ * watch alerts if it waits too long.
+ *
  * Several gateway processes may deliver from one database: each notification is claimed before
  * its attempt (`FOR UPDATE SKIP LOCKED`), by moving its `next_attempt_at` past the attempt's
  * longest run. No other process sees it as due meanwhile, and a process that dies mid-attempt
@@ -21,6 +27,7 @@ import { ChannelPlugin } from "@encompass/plugin-sdk"
 import { Sql, SqlError } from "@encompass/store"
 import { Chunk, Duration, Effect, Either, Option, Schedule, Schema } from "effect"
 import { ActiveAgreement } from "./ActiveAgreement.js"
+import { ActiveChannels } from "./ActiveChannels.js"
 import * as Alerts from "./Alerts.js"
 import type { DeliveryLine } from "./IngestReport.js"
 
@@ -74,10 +81,16 @@ export interface Options {
   readonly attemptTimeout?: Duration.DurationInput | undefined
   /** How long a claim lasts (default `defaultLease`); never less than `attemptTimeout` + 1 s. */
   readonly lease?: Duration.DurationInput | undefined
+  /** Attempts in flight at once by channel id (default: the plugin's `concurrency`, else 1). */
+  readonly concurrency?: Readonly<Record<string, number>> | undefined
 }
 
+/** How many attempts of `channel` run at once: the options' figure, else the plugin's, else 1. */
+export const concurrencyOf = (channel: ChannelPlugin.ChannelPlugin, options: Options = {}): number =>
+  Math.max(1, Math.floor(options.concurrency?.[channel.id] ?? channel.concurrency ?? 1))
+
 /** Why a notification became a dead letter. */
-export type DeadReason = "permanent-error" | "attempts-exhausted" | "unreadable" | "channel-not-enabled" | "not-authorised"
+export type DeadReason = "permanent-error" | "attempts-exhausted" | "unreadable" | "not-authorised"
 
 interface Due {
   readonly id: string
@@ -100,18 +113,17 @@ const dead = (reason: DeadReason, detail: string): Effect.Effect<Outcome> => Eff
 const decodeNotification = Schema.decodeUnknownEither(Notification.Notification)
 
 /**
- * Claims and attempts queued notifications that are due, one at a time, until none is left;
- * reports each outcome. `deliverDue` is this with the default retry settings.
+ * Claims and attempts the due notifications of one channel, up to its concurrency at once, until
+ * none of that channel is left; reports each outcome. The workers run one of these per channel.
  */
-export const deliverDueWith = (options: Options = {}): Effect.Effect<
+export const deliverChannel = (channel: ChannelPlugin.ChannelPlugin, options: Options = {}): Effect.Effect<
   ReadonlyArray<DeliveryLine>,
   SqlError.SqlError,
-  Sql.Sql | AuditLog.AuditLog | ChannelPlugin.ChannelPlugin | ActiveAgreement
+  Sql.Sql | AuditLog.AuditLog | ActiveAgreement
 > =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
-    const channel = yield* ChannelPlugin.ChannelPlugin
     const agreement = yield* ActiveAgreement
     const policy: RetryPolicy = { ...defaultRetry, ...options.retry?.[channel.id] }
     const attemptTimeout = Duration.decode(options.attemptTimeout ?? defaultAttemptTimeout)
@@ -121,9 +133,8 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
       const decoded = decodeNotification(due.body)
       if (Either.isLeft(decoded)) return dead("unreadable", "stored notification is unreadable")
       const notification = decoded.right
-      if (notification.route.channel !== channel.id) {
-        return dead("channel-not-enabled", `no channel ${notification.route.channel} is enabled`)
-      }
+      // The row's channel chose the plugin; a body routed elsewhere was altered after it was decided.
+      if (notification.route.channel !== channel.id) return dead("unreadable", "stored notification's route does not match its channel")
       const authorized = Authorization.authorize(notification, agreement)
       if (Either.isLeft(authorized)) return dead("not-authorised", authorized.left.message)
       return channel.deliver(authorized.right).pipe(
@@ -226,12 +237,13 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
           }))
       )
 
-    // The most urgent deadline first. Only `queued` is ever due: never a cancelled notification,
-    // nor one a later version of its occurrence has replaced for its recipient.
+    // This channel's most urgent deadline first (index `notification_channel_claim`). Only `queued`
+    // is ever due: never a cancelled notification, nor one a later version of its occurrence has
+    // replaced for its recipient.
     const claim = sql.query<Due>`UPDATE notification
         SET next_attempt_at = now() + make_interval(secs => ${Duration.toSeconds(lease)}),
           claimed_until = now() + make_interval(secs => ${Duration.toSeconds(lease)})
-      WHERE id = (SELECT id FROM notification n WHERE state = 'queued' AND next_attempt_at <= now()
+      WHERE id = (SELECT id FROM notification n WHERE state = 'queued' AND channel = ${channel.id} AND next_attempt_at <= now()
           AND NOT EXISTS (SELECT 1 FROM notification later WHERE later.source = n.source AND later.occurrence = n.occurrence
             AND later.recipient = n.recipient AND later.version > n.version)
         ORDER BY deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -248,7 +260,7 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
     yield* sql.transaction(Effect.gen(function*() {
       const superseded = yield* sql.query<{ reference: string; recipient: string }>`UPDATE notification n
           SET state = 'cancelled', cancelled_at = now(), cancellation = 'superseded by a later version'
-        WHERE state = 'queued' AND next_attempt_at <= now() AND EXISTS (SELECT 1 FROM notification later
+        WHERE state = 'queued' AND channel = ${channel.id} AND next_attempt_at <= now() AND EXISTS (SELECT 1 FROM notification later
           WHERE later.source = n.source AND later.occurrence = n.occurrence AND later.recipient = n.recipient
             AND later.version > n.version)
         RETURNING reference, recipient`
@@ -258,15 +270,36 @@ export const deliverDueWith = (options: Options = {}): Effect.Effect<
     }))
 
     const lines: Array<DeliveryLine> = []
-    while (true) {
-      const [due] = yield* claim
-      if (due === undefined) return lines
-      const outcome = yield* attempt(due).pipe(Effect.onInterrupt(() => release(due)))
-      yield* recorded(due, outcome)
-      if (outcome._tag === "dead") yield* alert(due, outcome.reason)
-      lines.push({ reference: due.reference, recipient: due.recipient, outcome: outcome._tag, detail: outcome.detail })
-    }
+    // Each lane claims the next due notification as soon as its attempt is recorded.
+    const lane = Effect.gen(function*() {
+      while (true) {
+        const [due] = yield* claim
+        if (due === undefined) return
+        const outcome = yield* attempt(due).pipe(Effect.onInterrupt(() => release(due)))
+        yield* recorded(due, outcome)
+        if (outcome._tag === "dead") yield* alert(due, outcome.reason)
+        lines.push({ reference: due.reference, recipient: due.recipient, outcome: outcome._tag, detail: outcome.detail })
+      }
+    })
+    const lanes = concurrencyOf(channel, options)
+    yield* Effect.all(Array.from({ length: lanes }, () => lane), { concurrency: lanes, discard: true })
+    return lines
   })
 
-/** `deliverDueWith` with `defaultRetry` for every channel. */
+/**
+ * Delivers the due notifications of every channel this process enables, the channels at once and
+ * each with its own concurrency, until none is due; reports each outcome. `deliverDue` is this
+ * with the default settings.
+ */
+export const deliverDueWith = (options: Options = {}): Effect.Effect<
+  ReadonlyArray<DeliveryLine>,
+  SqlError.SqlError,
+  Sql.Sql | AuditLog.AuditLog | ActiveChannels | ActiveAgreement
+> =>
+  Effect.flatMap(ActiveChannels, (channels) =>
+    Effect.forEach(channels.values(), (channel) => deliverChannel(channel, options), { concurrency: "unbounded" }).pipe(
+      Effect.map((lines) => lines.flat())
+    ))
+
+/** `deliverDueWith` with the default settings for every channel. */
 export const deliverDue = deliverDueWith()

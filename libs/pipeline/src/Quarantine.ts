@@ -8,10 +8,11 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { Ids } from "@encompass/domain"
-import type { ChannelPlugin, RawFeed } from "@encompass/plugin-sdk"
+import type { RawFeed } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import type { SqlError } from "@encompass/store"
 import { Effect, Redacted, Schema, Stream } from "effect"
+import type { ActiveChannels } from "./ActiveChannels.js"
 import * as FeedInbox from "./FeedInbox.js"
 import * as Ingest from "./Ingest.js"
 import type { IngestReport } from "./IngestReport.js"
@@ -169,7 +170,7 @@ export const retry = (
 ): Effect.Effect<
   RetryReport,
   QuarantineError | RawFeed.FeedReadError | SqlError.SqlError,
-  Ingest.ProcessRequirements | ChannelPlugin.ChannelPlugin | FeedInbox.FeedInbox
+  Ingest.ProcessRequirements | ActiveChannels | FeedInbox.FeedInbox
 > =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql

@@ -1,5 +1,4 @@
 import { AuditLog } from "@encompass/audit"
-import { ChannelPlugin } from "@encompass/plugin-sdk"
 import { Sql, SqlError, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, HashMap, Layer, List, Logger, Metric, Ref, Stream, TestClock } from "effect"
@@ -56,7 +55,7 @@ layer(TestLive, { timeout: 120_000 })("DeadlineWatch", (it) => {
       const [dead] = yield* queue("43/7100/26", "2026-11-20T21:00:00Z", [{ ref: "A", urn: "100001" }])
       const { behaviour, plugin } = yield* Fixtures.recordingChannel
       yield* Ref.set(behaviour, "reject")
-      yield* Outbox.deliverDue.pipe(Effect.provideService(ChannelPlugin.ChannelPlugin, plugin))
+      yield* Outbox.deliverDue.pipe(Fixtures.withChannels(plugin))
       const [queued] = yield* queue("43/7101/26", "2026-11-20T21:30:00Z", [{ ref: "A", urn: "100002" }])
       if (dead === undefined || queued === undefined) return yield* Effect.dieMessage("nothing was queued")
       const refs = [dead.reference, queued.reference]

@@ -8,6 +8,7 @@ import type { RawFeed } from "@encompass/plugin-sdk"
 import { DateTime, Effect, Either, Layer, Ref, Schema, Stream } from "effect"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
+import { ActiveChannels } from "../src/index.js"
 import type { Alerts } from "../src/index.js"
 
 const shipped = (file: string) => fs.readFileSync(createRequire(import.meta.url).resolve(`@encompass/isa-policy/${file}`), "utf8")
@@ -15,21 +16,29 @@ const shipped = (file: string) => fs.readFileSync(createRequire(import.meta.url)
 /** TVP as shipped: deadlines on the Thames Valley school calendar, or weekdays when no calendar is provided. */
 export const tvp = Either.getOrThrow(Agreement.parse(shipped("agreements/tvp-schools.yaml")))
 
+/** TVP with settings reachable by `sftp` as well: two channels, for the outbox's per-channel tests. */
+export const tvpTwoChannels = Either.getOrThrow(Agreement.parse(
+  shipped("agreements/tvp-schools.yaml").replace("          - channel: secure-email\n", "          - channel: sftp\n            form: encrypted-email\n          - channel: secure-email\n")
+))
+
 export const calendar = Either.getOrThrow(SchoolCalendar.parse(shipped("calendars/england-2025-2027.yaml")))
 
-const setting = (urn: string, name: string, signedUp = true) =>
+const setting = (urn: string, name: string, signedUp = true, channel = "secure-email") =>
   Schema.decodeUnknownSync(Setting.Setting)({
     urn,
     name,
     kind: "school",
     signedUp,
     contacts: [`dsl@${urn}.sch.example`],
-    channel: "secure-email"
+    channel
   })
 
 const settings = [setting("100001", "Kennet Meadow Primary"), setting("100002", "Chiltern Beech Primary"), setting("100007", "Cherwell Fields", false)]
 
 export const directory = Either.getOrThrow(Directory.fromSettings(settings))
+
+/** The directory with the school 100003, Ouse Valley Primary, reached by `sftp`. */
+export const directoryTwoChannels = Either.getOrThrow(Directory.fromSettings([...settings, setting("100003", "Ouse Valley Primary", true, "sftp")]))
 
 /** The directory once the school `urn` has been added to it. */
 export const directoryWith = (urn: string) => Either.getOrThrow(Directory.fromSettings([...settings, setting(urn, "Added Later Primary")]))
@@ -96,14 +105,14 @@ export const feed = (name: string): RawFeed.RawFeed => ({
 
 export type ChannelBehaviour = "accept" | "transport-error" | "reject"
 
-/** A channel that records what it was given, or fails as told. */
-export const recordingChannel = Effect.gen(function*() {
+/** A channel `id` that records what it was given, or fails as told. */
+export const recordingChannelFor = (id: string) => Effect.gen(function*() {
   const delivered = yield* Ref.make<ReadonlyArray<AuthorizedNotification.AuthorizedNotification>>([])
   const behaviour = yield* Ref.make<ChannelBehaviour>("accept")
   const plugin: ChannelPlugin.ChannelPlugin = {
-    id: Ids.ChannelId.make("secure-email"),
+    id: Ids.ChannelId.make(id),
     manifest: new Manifest.ChannelManifest({
-      id: Ids.ChannelId.make("secure-email"),
+      id: Ids.ChannelId.make(id),
       capabilities: { batching: false, acknowledgement: false, idempotentResend: true },
       version: "0.1.0",
       sdk: "^0.1.0",
@@ -116,15 +125,15 @@ export const recordingChannel = Effect.gen(function*() {
     deliver: (authorized) =>
       Effect.flatMap(Ref.get(behaviour), (b) => {
         if (b === "transport-error") {
-          return Effect.fail(new ChannelPlugin.DeliveryError({ channel: "secure-email", reason: "Transport", detail: "451 try later" }))
+          return Effect.fail(new ChannelPlugin.DeliveryError({ channel: id, reason: "Transport", detail: "451 try later" }))
         }
         if (b === "reject") {
-          return Effect.fail(new ChannelPlugin.DeliveryError({ channel: "secure-email", reason: "Rejected", detail: "550 no such mailbox" }))
+          return Effect.fail(new ChannelPlugin.DeliveryError({ channel: id, reason: "Rejected", detail: "550 no such mailbox" }))
         }
         return Effect.as(
           Ref.update(delivered, (all) => [...all, authorized]),
           new ChannelPlugin.Receipt({
-            channel: "secure-email",
+            channel: id,
             remoteId: `<${authorized.notification.reference}@test>`,
             acceptedAt: DateTime.unsafeNow(),
             response: "250 OK"
@@ -134,6 +143,13 @@ export const recordingChannel = Effect.gen(function*() {
   }
   return { plugin, delivered, behaviour }
 })
+
+/** The recording channel as `secure-email`, the one the fixtures' directory routes to. */
+export const recordingChannel = recordingChannelFor("secure-email")
+
+/** Provides `plugins` as the channels this process enables. */
+export const withChannels = (...plugins: ReadonlyArray<ChannelPlugin.ChannelPlugin>) =>
+  Effect.provideService(ActiveChannels.ActiveChannels, ActiveChannels.ActiveChannels.fromPlugins(plugins))
 
 /** An alert sink (the SPOC's email, in a region) that keeps what it is given, in order. */
 export const recordingAlerts = Effect.gen(function*() {

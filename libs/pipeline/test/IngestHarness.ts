@@ -1,14 +1,14 @@
 /** The pipeline on a fresh test database with a recording channel: what Ingest and Corrections tests drive. */
 import { AuditLog } from "@encompass/audit"
-import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
+import type { SourcePlugin } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import { Context, Effect, Layer, Ref } from "effect"
-import { ActiveAgreement, ActiveSources, FeedInbox, Ingest } from "../src/index.js"
+import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox, Ingest } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 
 export class Recording extends Context.Tag("test/Recording")<Recording, Effect.Effect.Success<typeof Fixtures.recordingChannel>>() {}
 
-const ChannelLive = Layer.effect(ChannelPlugin.ChannelPlugin, Effect.map(Recording, (r) => r.plugin)).pipe(
+const ChannelLive = Layer.effect(ActiveChannels.ActiveChannels, Effect.map(Recording, (r) => ActiveChannels.ActiveChannels.fromPlugins([r.plugin]))).pipe(
   Layer.provideMerge(Layer.effect(Recording, Fixtures.recordingChannel))
 )
 

@@ -23,7 +23,6 @@ const queue = (prefix: string, count: number) =>
     )
   })
 
-const withChannel = (channel: ChannelPlugin.ChannelPlugin) => Effect.provideService(ChannelPlugin.ChannelPlugin, channel)
 
 interface Logged {
   readonly level: string
@@ -60,7 +59,7 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       // Slow enough that the two runs overlap for the whole batch (a real timer: the test clock stands still).
       const pause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
       const slow: ChannelPlugin.ChannelPlugin = { ...plugin, deliver: (n) => Effect.zipLeft(plugin.deliver(n), pause) }
-      const [a, b] = yield* Effect.all([Outbox.deliverDue, Outbox.deliverDue], { concurrency: 2 }).pipe(withChannel(slow))
+      const [a, b] = yield* Effect.all([Outbox.deliverDue, Outbox.deliverDue], { concurrency: 2 }).pipe(Fixtures.withChannels(slow))
       const references = (yield* Ref.get(delivered)).map((n) => n.notification.reference)
       expect(references.length).toBe(20)
       expect(new Set(references).size).toBe(20)
@@ -73,10 +72,10 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       const { delivered, plugin } = yield* Fixtures.recordingChannel
       const started = yield* Deferred.make<void>()
       const hanging: ChannelPlugin.ChannelPlugin = { ...plugin, deliver: () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never) }
-      const run = yield* Effect.fork(Outbox.deliverDue.pipe(withChannel(hanging)))
+      const run = yield* Effect.fork(Outbox.deliverDue.pipe(Fixtures.withChannels(hanging)))
       yield* Deferred.await(started)
       yield* Fiber.interrupt(run)
-      const lines = yield* Outbox.deliverDue.pipe(withChannel(plugin))
+      const lines = yield* Outbox.deliverDue.pipe(Fixtures.withChannels(plugin))
       expect(lines.map((l) => l.outcome)).toEqual(["delivered"])
       expect((yield* Ref.get(delivered)).length).toBe(1)
     }))
@@ -88,9 +87,9 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       // What a killed process leaves: the claim moved next_attempt_at forward, and nothing came back.
       yield* sql.query`UPDATE notification SET next_attempt_at = now() + interval '2 minutes' WHERE occurrence = '43/5300000/26'`
       const { plugin } = yield* Fixtures.recordingChannel
-      expect(yield* Outbox.deliverDue.pipe(withChannel(plugin))).toEqual([])
+      expect(yield* Outbox.deliverDue.pipe(Fixtures.withChannels(plugin))).toEqual([])
       yield* sql.query`UPDATE notification SET next_attempt_at = now() - interval '1 second' WHERE occurrence = '43/5300000/26'`
-      expect((yield* Outbox.deliverDue.pipe(withChannel(plugin))).map((l) => l.outcome)).toEqual(["delivered"])
+      expect((yield* Outbox.deliverDue.pipe(Fixtures.withChannels(plugin))).map((l) => l.outcome)).toEqual(["delivered"])
     }))
 
   it.effect("the back-off doubles from its base up to its cap, each delay jittered within 80–120 %", () =>
@@ -114,7 +113,7 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       yield* queue("5400", 1)
       const { behaviour, plugin } = yield* Fixtures.recordingChannel
       yield* Ref.set(behaviour, "transport-error")
-      const lines = yield* Outbox.deliverDue.pipe(withChannel(plugin))
+      const lines = yield* Outbox.deliverDue.pipe(Fixtures.withChannels(plugin))
       expect(lines.map((l) => l.outcome)).toEqual(["retry"])
       const row = yield* notificationOf("43/5400000/26")
       expect(row).toMatchObject({ state: "queued", attempts: 1 })
@@ -130,7 +129,7 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       const { raised, sink } = yield* Fixtures.recordingAlerts
       yield* Ref.set(behaviour, "transport-error")
       const run = Outbox.deliverDueWith({ retry: { "secure-email": { budget: 3 } } }).pipe(
-        withChannel(plugin),
+        Fixtures.withChannels(plugin),
         Effect.provideService(Alerts.Alerts, sink)
       )
       const outcomes: Array<string> = []
@@ -170,7 +169,7 @@ layer(TestLive, { timeout: 120_000 })("Outbox", (it) => {
       yield* queue("5600", 1)
       const { behaviour, plugin } = yield* Fixtures.recordingChannel
       yield* Ref.set(behaviour, "reject")
-      const { logged, result } = yield* capturingLogs(Outbox.deliverDue.pipe(withChannel(plugin)))
+      const { logged, result } = yield* capturingLogs(Outbox.deliverDue.pipe(Fixtures.withChannels(plugin)))
       expect(result.map((l) => l.outcome)).toEqual(["dead"])
       expect(logged.filter((l) => l.level === "ERROR").map((l) => l.annotations["reason"])).toEqual(["permanent-error"])
     }))

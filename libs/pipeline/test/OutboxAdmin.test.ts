@@ -1,5 +1,5 @@
 import { AuditLog } from "@encompass/audit"
-import { ChannelPlugin } from "@encompass/plugin-sdk"
+import type { ChannelPlugin } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Layer, Ref, Stream } from "effect"
@@ -35,7 +35,7 @@ const deliverWith = (behaviour: Fixtures.ChannelBehaviour, options: Outbox.Optio
   Effect.gen(function*() {
     const { behaviour: b, plugin } = yield* channel
     yield* Ref.set(b, behaviour)
-    return yield* Outbox.deliverDueWith(options).pipe(Effect.provideService(ChannelPlugin.ChannelPlugin, plugin))
+    return yield* Outbox.deliverDueWith(options).pipe(Fixtures.withChannels(plugin))
   })
 
 const makeDue = (reference: string) =>
@@ -151,7 +151,7 @@ layer(TestLive, { timeout: 120_000 })("OutboxAdmin", (it) => {
       const { plugin } = yield* channel
       const started = yield* Deferred.make<void>()
       const hanging: ChannelPlugin.ChannelPlugin = { ...plugin, deliver: () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never) }
-      const run = yield* Effect.fork(Outbox.deliverDue.pipe(Effect.provideService(ChannelPlugin.ChannelPlugin, hanging)))
+      const run = yield* Effect.fork(Outbox.deliverDue.pipe(Fixtures.withChannels(hanging)))
       yield* Deferred.await(started)
       expect(yield* Effect.flip(OutboxAdmin.cancel(reference, { operator, reason: "mid-send" }))).toMatchObject({ reason: "InFlight" })
       expect(yield* Effect.flip(OutboxAdmin.retry(reference, { operator }))).toMatchObject({ reason: "InFlight" })

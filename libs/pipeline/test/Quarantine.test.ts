@@ -1,12 +1,12 @@
 import { AuditLog } from "@encompass/audit"
 import { Ids, Rejection } from "@encompass/domain"
-import { ChannelPlugin, SourcePlugin } from "@encompass/plugin-sdk"
+import type { SourcePlugin } from "@encompass/plugin-sdk"
 import type { RawFeed } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
 import { Directory } from "@encompass/directory"
-import { ActiveAgreement, ActiveSources, FeedInbox, Ingest, Quarantine, Redecide } from "../src/index.js"
+import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox, Ingest, Quarantine, Redecide } from "../src/index.js"
 import * as Fixtures from "./Fixtures.js"
 
 /**
@@ -34,7 +34,7 @@ const lineSource: SourcePlugin.SourcePlugin = {
     }))
 }
 
-const ChannelLive = Layer.effect(ChannelPlugin.ChannelPlugin, Effect.map(Fixtures.recordingChannel, (r) => r.plugin))
+const ChannelLive = Layer.effect(ActiveChannels.ActiveChannels, Effect.map(Fixtures.recordingChannel, (r) => ActiveChannels.ActiveChannels.fromPlugins([r.plugin])))
 
 /** Once the school 100009, unknown when the feed came in, is in the directory. */
 const schoolAdded = Effect.provideService(Directory.Directory, Fixtures.directoryWith("100009"))

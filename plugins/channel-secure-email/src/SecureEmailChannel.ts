@@ -7,6 +7,7 @@
 import { Ids, Recipient } from "@encompass/domain"
 import type { AuthorizedNotification } from "@encompass/domain"
 import { ChannelPlugin, Manifest, OpenPgpSeal } from "@encompass/plugin-sdk"
+import type { PluginRegistry } from "@encompass/plugin-sdk"
 import { DateTime, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import { createTransport } from "nodemailer"
@@ -116,3 +117,13 @@ export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.Cha
 /** The channel as the contract's service; hoist it into one constant (one layer, one pool). */
 export const layer = (config: SecureEmailConfig): Layer.Layer<ChannelPlugin.ChannelPlugin> =>
   Layer.scoped(ChannelPlugin.ChannelPlugin, make(config))
+
+/**
+ * The channel as the gateway registers it: the region's settings decoded by `SecureEmailConfig`,
+ * a relative `keyDirectory` taken from the region file's folder, one pool per region.
+ */
+export const registration: PluginRegistry.ChannelRegistration<SecureEmailConfig> = {
+  manifest,
+  build: (config, context) =>
+    make(config.keyDirectory === undefined ? config : new SecureEmailConfig({ ...config, keyDirectory: context.resolve(config.keyDirectory) }))
+}

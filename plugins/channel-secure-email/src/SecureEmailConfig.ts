@@ -3,7 +3,7 @@
  * config table is written from them.
  */
 import { Ids } from "@encompass/domain"
-import { Schema } from "effect"
+import { Schema, Struct } from "effect"
 
 const isUrn = Schema.is(Ids.Urn)
 
@@ -74,7 +74,7 @@ export class SecureEmailConfig extends Schema.Class<SecureEmailConfig>("SecureEm
     description: "Attachment password of the local authority's elective home education team, if it receives notifications by email"
   }),
   keyDirectory: Schema.optional(Schema.NonEmptyTrimmedString).annotations({
-    description: "Folder of the recipients' armoured OpenPGP public keys, kept with the directory: `setting-<URN>.asc`, `ehe-team-<LA code>.asc`, `front-door-<LA code>.asc`. A recipient whose directory row pins a key fingerprint gets its notification encrypted to that key, never to a password",
+    description: "Folder of the recipients' armoured OpenPGP public keys, kept with the directory (relative to the region file's folder unless absolute): `setting-<URN>.asc`, `ehe-team-<LA code>.asc`, `front-door-<LA code>.asc`. A recipient whose directory row pins a key fingerprint gets its notification encrypted to that key, never to a password",
     examples: ["config/keys"]
   }),
   maxConnections: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 5 }).annotations({
@@ -90,3 +90,24 @@ export class SecureEmailConfig extends Schema.Class<SecureEmailConfig>("SecureEm
     description: "Milliseconds of silence from the server after which a connection is dropped"
   })
 }) {}
+
+/**
+ * The connection part of the channel's settings — host, port, TLS, credentials, From and
+ * timeouts — with the channel's own rules and defaults (TLS required; STARTTLS unless `secure`).
+ * Other keys (`messageIdDomain`, `passwords` …) are ignored, so the channel's settings serve as
+ * well as settings of their own. The gateway's SPOC alerts send with it.
+ */
+export const RelaySettings = Schema.Struct(Struct.pick(
+  SecureEmailConfig.fields,
+  "host",
+  "port",
+  "secure",
+  "ca",
+  "rejectUnauthorized",
+  "auth",
+  "from",
+  "connectionTimeoutMs",
+  "greetingTimeoutMs",
+  "socketTimeoutMs"
+))
+export type RelaySettings = typeof RelaySettings.Type

@@ -11,6 +11,7 @@
 import { Ids, Recipient } from "@encompass/domain"
 import type { AuthorizedNotification, Notification } from "@encompass/domain"
 import { ChannelPlugin, Manifest, OpenPgpSeal } from "@encompass/plugin-sdk"
+import type { PluginRegistry } from "@encompass/plugin-sdk"
 import { DateTime, Effect, Layer } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
@@ -161,3 +162,16 @@ export const make = (config: SftpChannelConfig): Effect.Effect<ChannelPlugin.Cha
 
 /** The channel as the plugin-sdk ChannelPlugin service; hoist it into one constant. */
 export const layer = (config: SftpChannelConfig): Layer.Layer<ChannelPlugin.ChannelPlugin> => Layer.effect(ChannelPlugin.ChannelPlugin, make(config))
+
+/** The channel as the gateway registers it: `privateKey` and `keyDirectory` relative to the region file's folder. */
+export const registration: PluginRegistry.ChannelRegistration<SftpChannelConfig> = {
+  manifest,
+  build: (config, context) =>
+    make(
+      new SftpChannelConfig({
+        ...config,
+        privateKey: context.resolve(config.privateKey),
+        ...(config.keyDirectory === undefined ? {} : { keyDirectory: context.resolve(config.keyDirectory) })
+      })
+    )
+}

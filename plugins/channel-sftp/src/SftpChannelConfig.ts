@@ -5,11 +5,9 @@
  */
 import { SshHostKey } from "@encompass/plugin-sdk"
 import { Schema } from "effect"
-import * as path from "node:path"
 
-const AbsolutePath = Schema.NonEmptyTrimmedString.pipe(
-  Schema.filter((file) => path.isAbsolute(file), { message: () => "expected an absolute path", jsonSchema: { pattern: "^/" } })
-)
+/** A local file or folder; the gateway resolves a relative one against the region file's folder. */
+const LocalPath = Schema.NonEmptyTrimmedString
 
 /** At least 12 characters: it is all that stands between the file and anyone who can read the folder. */
 const Password = Schema.Redacted(Schema.String.pipe(Schema.minLength(12, { message: () => "a password needs at least 12 characters" })))
@@ -42,8 +40,8 @@ export class SftpChannelConfig extends Schema.Class<SftpChannelConfig>("SftpChan
     description: "Account the gateway logs in as (key authentication only)",
     examples: ["encompass"]
   }),
-  privateKey: AbsolutePath.annotations({
-    description: "Absolute path of the gateway's private key file (OpenSSH or PEM format, unencrypted), read at every attempt. Its content is never logged",
+  privateKey: LocalPath.annotations({
+    description: "Path of the gateway's private key file, relative to the region file's folder unless absolute (OpenSSH or PEM format, unencrypted), read at every attempt. Its content is never logged",
     examples: ["/etc/encompass/keys/council-sftp_ed25519"]
   }),
   hostKey: SshHostKey.Pinned.annotations({
@@ -57,8 +55,8 @@ export class SftpChannelConfig extends Schema.Class<SftpChannelConfig>("SftpChan
   manifest: Schema.optionalWith(Schema.Boolean, { default: () => false }).annotations({
     description: "Also upload `<file>.sha256` (the `sha256sum` line of the encrypted file), after the file itself"
   }),
-  keyDirectory: Schema.optional(AbsolutePath.annotations({
-    description: "Local folder of the recipients' armoured OpenPGP public keys, kept with the directory: `setting-<URN>.asc`, `ehe-team-<LA code>.asc`, `front-door-<LA code>.asc`. A recipient whose directory row pins a key fingerprint gets its file encrypted to that key, never to a password",
+  keyDirectory: Schema.optional(LocalPath.annotations({
+    description: "Local folder of the recipients' armoured OpenPGP public keys, kept with the directory (relative to the region file's folder unless absolute): `setting-<URN>.asc`, `ehe-team-<LA code>.asc`, `front-door-<LA code>.asc`. A recipient whose directory row pins a key fingerprint gets its file encrypted to that key, never to a password",
     examples: ["/etc/encompass/keys/openpgp"]
   })),
   passwords: Schema.optionalWith(PasswordsByRecipient, { exact: true, default: () => ({}) }).annotations({

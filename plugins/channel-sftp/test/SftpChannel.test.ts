@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import * as fs from "node:fs"
 import { SftpChannel, SftpChannelConfig } from "../src/index.js"
 import { configTable } from "./ConfigTable.js"
@@ -25,6 +25,17 @@ describe("SftpChannelConfig", () => {
     const readme = fs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
     expect(readme).toContain(configTable())
   })
+})
+
+describe("SftpChannel.registration", () => {
+  it.scoped("builds the channel with privateKey and keyDirectory relative to the region file's folder, connecting to nothing", () =>
+    Effect.gen(function*() {
+      const settings = Either.getOrThrow(decode({ ...Fixtures.encoded(stand, "/inbound"), privateKey: "keys/missing_ed25519", keyDirectory: "keys/openpgp" }))
+      const channel = yield* SftpChannel.registration.build(settings, { region: "test", resolve: (file) => `/etc/encompass/${file}` })
+      // The key is read before any connection is made, so the error shows the path the channel uses.
+      const error = yield* Effect.flip(channel.check)
+      expect(error.detail).toContain("the private key file /etc/encompass/keys/missing_ed25519 cannot be read (ENOENT)")
+    }))
 })
 
 describe("SftpChannel.fileName", () => {

@@ -7,8 +7,8 @@
  */
 import { Ids } from "@encompass/domain"
 import { Manifest, SourcePlugin } from "@encompass/plugin-sdk"
-import type { RawFeed } from "@encompass/plugin-sdk"
-import { Layer, Option, Stream } from "effect"
+import type { PluginRegistry, RawFeed } from "@encompass/plugin-sdk"
+import { Effect, Layer, Option, Stream } from "effect"
 import { AthenaSourceConfig } from "./AthenaSourceConfig.js"
 import { IncidentAssembler } from "./internal/IncidentAssembler.js"
 import { recordName } from "./internal/OccurrenceSchema.js"
@@ -79,3 +79,9 @@ export const layer: Layer.Layer<SourcePlugin.SourcePlugin> = Layer.succeed(Sourc
 /** Provides the SourcePlugin contract with the given configuration. */
 export const layerConfig = (config: AthenaSourceConfig): Layer.Layer<SourcePlugin.SourcePlugin> =>
   Layer.succeed(SourcePlugin.SourcePlugin, make(config))
+
+/** The source as the gateway registers it: the region's settings are its safety limits. */
+export const registration: PluginRegistry.SourceRegistration<AthenaSourceConfig> = {
+  manifest,
+  build: (config) => Effect.succeed(make(config))
+}

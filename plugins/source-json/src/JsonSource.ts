@@ -7,8 +7,8 @@
  */
 import { Child, DecodeIssue, Ids, Incident, Rejection } from "@encompass/domain"
 import { Manifest, SourcePlugin } from "@encompass/plugin-sdk"
-import type { RawFeed } from "@encompass/plugin-sdk"
-import { Array as Arr, Either, Layer, Option, Redacted, Schema, Stream } from "effect"
+import type { PluginRegistry, RawFeed } from "@encompass/plugin-sdk"
+import { Array as Arr, Effect, Either, Layer, Option, Redacted, Schema, Stream } from "effect"
 import { IncidentLine } from "./IncidentLine.js"
 import { LineReader } from "./internal/LineReader.js"
 import type { Line } from "./internal/LineReader.js"
@@ -125,3 +125,9 @@ export const layer: Layer.Layer<SourcePlugin.SourcePlugin> = Layer.succeed(Sourc
 /** Provides the SourcePlugin contract with the given configuration. */
 export const layerConfig = (config: SourceJsonConfig): Layer.Layer<SourcePlugin.SourcePlugin> =>
   Layer.succeed(SourcePlugin.SourcePlugin, make(config))
+
+/** The source as the gateway registers it: the region's settings are its line limit. */
+export const registration: PluginRegistry.SourceRegistration<SourceJsonConfig> = {
+  manifest,
+  build: (config) => Effect.succeed(make(config))
+}

@@ -7,8 +7,8 @@
  */
 import { Ids } from "@encompass/domain"
 import { Manifest, SourcePlugin } from "@encompass/plugin-sdk"
-import type { RawFeed } from "@encompass/plugin-sdk"
-import { Layer, Option, Stream } from "effect"
+import type { PluginRegistry, RawFeed } from "@encompass/plugin-sdk"
+import { Effect, Layer, Option, Stream } from "effect"
 import * as Columns from "./internal/Columns.js"
 import type { Column } from "./internal/Columns.js"
 import { CsvReader } from "./internal/CsvReader.js"
@@ -93,3 +93,9 @@ export const layer: Layer.Layer<SourcePlugin.SourcePlugin> = Layer.succeed(Sourc
 /** Provides the SourcePlugin contract for a force's field mapping (`NicheMapping.fromYaml`). */
 export const layerWith = (mapping: NicheMapping): Layer.Layer<SourcePlugin.SourcePlugin> =>
   Layer.succeed(SourcePlugin.SourcePlugin, make(mapping))
+
+/** The source as the gateway registers it: the region's settings are the field mapping. */
+export const registration: PluginRegistry.SourceRegistration<NicheMapping> = {
+  manifest,
+  build: (mapping) => Effect.succeed(make(mapping))
+}
