@@ -435,11 +435,11 @@ describe.skipIf(!OpenSshd.runSshTests || !GnuPg.runGpgTests)(OpenSshd.titled("mu
     const rows = await Gateway.withStore(region.store, (sql) =>
       sql.query<{ recipient: string; state: string; last_error: string }>`SELECT recipient, state, last_error FROM notification ORDER BY recipient`)
     const audited = await Gateway.withStore(region.store, (sql) =>
-      sql.query<{ subject: string; detail: { recipient: string; reason: string; detail: string } }>`SELECT subject, detail FROM audit_event
-        WHERE stage = 'dead-lettered' ORDER BY subject`)
+      sql.query<{ subject: string; recipient: string; reason: string; detail: string }>`SELECT subject, detail->>'recipient' AS recipient,
+        detail->>'reason' AS reason, detail->>'detail' AS detail FROM audit_event WHERE stage = 'dead-lettered' ORDER BY subject`)
     const byRecipient = (recipient: string) => ({
       error: rows.find((r) => r.recipient === recipient)?.last_error ?? "",
-      audit: audited.find((a) => a.detail.recipient === recipient)?.detail
+      audit: audited.find((a) => a.recipient === recipient)
     })
     expect(rows.map((r) => r.state)).toEqual(["dead", "dead", "dead"])
     expect(audited.map((a) => a.subject).sort()).toEqual(references.map((r) => `notification:${r}`).sort())
