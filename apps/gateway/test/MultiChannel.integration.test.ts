@@ -252,6 +252,10 @@ const namesIn = (opened: { readonly payload: Payload | undefined; readonly stder
   expect(opened.payload, opened.stderr).toBeDefined()
   return (opened.payload?.children ?? []).map((c) => c.name?.givenName).sort()
 }
+/** The queue is empty: a file in place is not yet a delivery the store has recorded. */
+const drained = async (gateway: Gateway.Gateway) =>
+  ((await (await fetch(`http://${gateway.http}/health`)).json()) as { readonly notificationsQueued: number }).notificationsQueued === 0
+
 const countsByState = (region: Region) =>
   Gateway.withStore(region.store, (sql) =>
     sql.query<{ channel: string; state: string; count: string }>`SELECT channel, state, count(*)::text AS count FROM notification
@@ -349,6 +353,7 @@ describe.skipIf(!OpenSshd.runSshTests || !GnuPg.runGpgTests)(OpenSshd.titled("mu
     ])
     expect([...seen.keys()].sort()).toEqual(names)
 
+    await until("every delivery recorded", () => drained(gateway))
     expect(await Gateway.stopGateway(gateway, "SIGTERM")).toBe(0)
     expect(await countsByState(region)).toEqual([
       { channel: "secure-email", state: "delivered", count: "2" },
@@ -388,6 +393,7 @@ describe.skipIf(!OpenSshd.runSshTests || !GnuPg.runGpgTests)(OpenSshd.titled("mu
     expect(fs.readdirSync(region.inbound).sort()).toEqual([...sftpFailures().keys()].map((reference) => `encompass-${reference}-v1.json.asc`).sort())
     expect((await notificationEmails(relay)).length).toBe(6)
 
+    await until("every delivery recorded", () => drained(gateway))
     expect(await Gateway.stopGateway(gateway, "SIGTERM")).toBe(0)
     expect(await countsByState(region)).toEqual([
       { channel: "secure-email", state: "delivered", count: "6" },
