@@ -8,20 +8,26 @@
  * the workspace's project-graph cache (.nx/workspace-data), which other Nx and ESLint runs read,
  * every Nx and ESLint process started here keeps its graph in a temporary
  * NX_WORKSPACE_DATA_DIRECTORY of its own.
+ *
+ * The generated plugins are then enabled from a region file alone, as issue 11 promises: no
+ * `npm install`, no edit to the gateway; `encompass ingest --config` decodes a feed with each
+ * source and delivers through the channel.
  */
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, assert, describe, expect, it } from "vitest"
 
 const root = path.resolve(import.meta.dirname, "../..")
 const bin = {
   nx: path.join(root, "node_modules/nx/dist/bin/nx.js"),
   tsc: path.join(root, "node_modules/typescript/bin/tsc"),
   eslint: path.join(root, "node_modules/eslint/bin/eslint.js"),
-  vitest: path.join(root, "node_modules/vitest/vitest.mjs")
+  vitest: path.join(root, "node_modules/vitest/vitest.mjs"),
+  // Through tsx, as an operator runs it from a checkout: the bundle cannot load a plugin's TypeScript.
+  encompass: path.join(root, "apps/cli/bin/encompass.mjs")
 }
 
 // Folders a run stopped by a signal left behind (an exit hook cannot run then), once surely stale.
@@ -39,10 +45,12 @@ const plugins = (["source", "channel"] as const).map((kind) => {
   return { kind, name, project, directory: path.join(root, "plugins", project) }
 })
 const graphCache = fs.mkdtempSync(path.join(os.tmpdir(), `encompass-gentest${suffix}-nx-`))
+/** The region that enables the generated channel: its file, agreement, directory, drop folder and store. */
+const region = fs.mkdtempSync(path.join(os.tmpdir(), `encompass-gentest${suffix}-region-`))
 
 const cleanUp = () => {
   for (const plugin of plugins) fs.rmSync(plugin.directory, { recursive: true, force: true })
-  fs.rmSync(graphCache, { recursive: true, force: true })
+  for (const folder of [graphCache, region]) fs.rmSync(folder, { recursive: true, force: true })
 }
 // afterAll runs after a failure too; the exit hook covers a worker that ends before it.
 afterAll(cleanUp)
@@ -65,9 +73,9 @@ interface Result {
   readonly output: string
 }
 
-const run = (script: string, args: ReadonlyArray<string>, cwd: string): Promise<Result> =>
+const run = (script: string, args: ReadonlyArray<string>, cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let output = ""
     child.stdout.on("data", (data: Buffer) => {
@@ -100,6 +108,66 @@ describe.sequential("plugin generators, run for real", () => {
     const projects = await run(bin.nx, ["show", "projects"], root)
     expectSuccess(projects, "nx show projects")
     for (const plugin of plugins) expect(projects.stdout.split(/\s+/)).toContain(plugin.project)
+  }, 120_000)
+
+  it("are enabled from a region file alone, and `encompass ingest --config` delivers through the channel feeds of both sources", async () => {
+    const [source, channel] = plugins
+    assert.isDefined(source)
+    assert.isDefined(channel)
+    for (const plugin of plugins) {
+      // Never linked into node_modules (no npm install): the region names the module by path.
+      expect(fs.existsSync(path.join(root, "node_modules/@encompass", plugin.project))).toBe(false)
+    }
+    const drop = path.join(region, "drop")
+    fs.mkdirSync(drop)
+    // The demo's agreement and schools, with the generated channel in place of secure email.
+    const agreement = fs.readFileSync(path.join(root, "libs/isa-policy/agreements/tvp-schools.yaml"), "utf8")
+    fs.writeFileSync(path.join(region, "agreement.yaml"), agreement.replace("- channel: secure-email", `- channel: ${channel.name}`))
+    const directory = fs.readFileSync(path.join(root, "apps/cli/demo/directory.csv"), "utf8")
+    fs.writeFileSync(path.join(region, "directory.csv"), directory.replace(/,secure-email$/gm, `,${channel.name}`))
+    const file = path.join(region, "region.yaml")
+    fs.writeFileSync(file, [
+      "version: 1",
+      "region: gentest",
+      "dataDir: ./pgdata",
+      "masterKeyFile: ./master.key",
+      "agreement: ./agreement.yaml",
+      "directory: ./directory.csv",
+      "plugins:",
+      ...plugins.map((plugin) => `  - ${path.relative(region, path.join(plugin.directory, "src/index.ts"))}`),
+      "sources:",
+      "  - id: niche-rms",
+      `  - id: ${source.name}`,
+      "channels:",
+      `  - id: ${channel.name}`,
+      "    settings:",
+      "      directory: ./drop",
+      ""
+    ].join("\n"))
+    const feeds = [
+      { source: "niche-rms", file: path.join(root, "apps/cli/demo/niche-feed.csv") },
+      // The generated source's own sample export.
+      { source: source.name, file: path.join(source.directory, "test/fixtures/good.jsonl") }
+    ]
+    let total = 0
+    for (const feed of feeds) {
+      // On the embedded store in the region's folder; the master key is created on first use.
+      const ingest = await run(bin.encompass, ["ingest", "--config", file, "--source", feed.source, feed.file], region, {
+        DATABASE_URL: "",
+        ENCOMPASS_MASTER_KEY: ""
+      })
+      expectSuccess(ingest, `encompass ingest --config --source ${feed.source}`)
+      const delivered = Number(/Delivered\s+(\d+)/.exec(ingest.stdout)?.[1])
+      expect(delivered, ingest.output).toBeGreaterThan(0)
+      total += delivered
+      // What the channel delivered is in its drop folder: one finished file per notification.
+      const files = fs.readdirSync(drop)
+      expect(files, ingest.output).toHaveLength(total)
+      for (const name of files) {
+        expect(name).toMatch(/^encompass-[0-9a-f]{32}\.json$/)
+        expect(JSON.parse(fs.readFileSync(path.join(drop, name), "utf8"))).toMatchObject({ type: expect.stringMatching(/^operation-encompass\//) })
+      }
+    }
   }, 120_000)
 
   it("typecheck with their own tsconfig.json", async () => {

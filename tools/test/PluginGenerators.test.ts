@@ -88,6 +88,7 @@ describe("source-plugin generator", () => {
     expect(module).toContain(`system: "Mosaic \\"RMS\\" 7",`)
     expect(module).toContain(`description: "Mosaic's nightly export",`)
     expect(module).toMatch(/sdk: "\^\d+\.\d+\.\d+"/)
+    expect(module).toContain("export const registration: PluginRegistry.SourceRegistration<MosaicRmsSourceConfig> = {\n  manifest,\n")
     expect(read("plugins/source-mosaic-rms/src/index.ts")).toBe(
       `export * as MosaicRmsSource from "./MosaicRmsSource.js"\nexport * as MosaicRmsSourceConfig from "./MosaicRmsSourceConfig.js"\n`
     )
@@ -115,7 +116,14 @@ describe("channel-plugin generator", () => {
       "tsconfig.json"
     ])
     expect(readJson(tree, "plugins/channel-council-drop/project.json").tags).toEqual(["type:plugin", "kind:channel"])
-    expect(read("plugins/channel-council-drop/src/CouncilDropChannel.ts")).toContain(`Ids.ChannelId.make("council-drop")`)
+    const module = read("plugins/channel-council-drop/src/CouncilDropChannel.ts")
+    expect(module).toContain(`Ids.ChannelId.make("council-drop")`)
+    // What a region's plugins: list loads; relative paths in the settings resolve against the region file.
+    expect(module).toContain("export const registration: PluginRegistry.ChannelRegistration<CouncilDropChannelConfig> = {\n  manifest,\n")
+    expect(module).toContain("directory: context.resolve(config.directory)")
+    const readme = read("plugins/channel-council-drop/README.md")
+    expect(readme).toContain("plugins:\n  - ../plugins/channel-council-drop/src/index.ts\n")
+    expect(readme).toContain("channels:\n  - id: council-drop\n    settings:\n")
     for (const file of written("plugins/channel-council-drop")) {
       expect(read(`plugins/channel-council-drop/${file}`), file).not.toMatch(/<%|%>|__\w+__/)
     }
@@ -166,9 +174,10 @@ describe("plugin generator options", () => {
     await expect(channelPluginGenerator(tree, { name: "drop" })).rejects.toThrow(/a project named channel-drop already exists/)
   })
 
-  it("tells the user to register the package with npm install and complete the lock", () => {
+  it("tells the user to register the package with npm install and complete the lock, and how a region enables it", () => {
     const steps = nextSteps(pluginOptions(tree, "channel", { name: "council-drop" })).join("\n")
     expect(steps).toContain("npm install && node tools/lock/complete-lock.mjs")
     expect(steps).toContain("-p channel-council-drop")
+    expect(steps).toContain("Enable it in a region file: plugins/channel-council-drop/src/index.ts under plugins:, and id council-drop under channels:")
   })
 })

@@ -2,15 +2,11 @@
 import { Args, Command, Options } from "@effect/cli"
 import { AuditLog } from "@encompass/audit"
 import { Ingest } from "@encompass/pipeline"
-import { NicheMapping, NicheRmsSource } from "@encompass/source-niche-rms"
-import { Console, Effect, Either, Option, Schema } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Demo from "./Demo.js"
-import * as EmailConfig from "@encompass/gateway/EmailConfig"
 import * as FileFeed from "./FileFeed.js"
-import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
-import * as Gateway from "./Gateway.js"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
 import * as Serve from "@encompass/gateway/Serve"
@@ -19,6 +15,7 @@ import * as OverrideCommand from "./OverrideCommand.js"
 import * as PolicyCommand from "./PolicyCommand.js"
 import * as QuarantineCommand from "./QuarantineCommand.js"
 import * as ReportCommand from "./ReportCommand.js"
+import * as SourceChoice from "./SourceChoice.js"
 import * as SampleFeed from "./SampleFeed.js"
 import * as Summary from "./Summary.js"
 
@@ -30,16 +27,6 @@ export class AuditChainBroken extends Schema.TaggedError<AuditChainBroken>()("Au
     return this.detail
   }
 }
-
-const dataDir = Options.directory("data-dir").pipe(
-  Options.withDefault(".encompass/pgdata"),
-  Options.withDescription("embedded database folder, used when DATABASE_URL is not set")
-)
-
-const masterKeyFile = Options.file("master-key-file").pipe(
-  Options.withDefault(".encompass/master.key"),
-  Options.withDescription("the master key sealing stored feeds (base64, 32 bytes), created on first use; ENCOMPASS_MASTER_KEY overrides it")
-)
 
 const demoSink = Command.make(
   "sink",
@@ -63,63 +50,31 @@ const demo = Command.make(
   Command.withSubcommands([demoSink, demoFeed])
 )
 
+const regionFile = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("the region file (YAML)"))
+
+const sourceOption = Options.text("source").pipe(
+  Options.optional,
+  Options.withDescription("the enabled source plugin that decodes the feed (niche-rms, athena, json-lines …); default the region's only source")
+)
+
 const ingest = Command.make(
   "ingest",
-  {
-    source: Options.choice("source", [NicheRmsSource.id]).pipe(Options.withDescription("the source plugin that decodes the feed")),
-    directory: Options.file("directory", { exists: "yes" }).pipe(Options.withDescription("settings directory CSV")),
-    emailConfig: Options.file("email-config", { exists: "yes" }).pipe(Options.withDescription("secure-email relay settings (JSON)")),
-    passwords: Options.file("passwords", { exists: "yes" }).pipe(Options.withDescription("attachment passwords by URN (JSON)")),
-    agreement: Options.file("agreement", { exists: "yes" }).pipe(
-      Options.withDefault(AgreementFiles.defaultAgreementFile),
-      Options.withDescription("agreement file (default: the Thames Valley Police schools ISA)")
-    ),
-    calendar: Options.file("calendar", { exists: "yes" }).pipe(
-      Options.withDefault(AgreementFiles.calendarFile),
-      Options.withDescription("school calendar (term dates, INSET days, bank holidays) for deadlines")
-    ),
-    mapping: Options.file("mapping", { exists: "yes" }).pipe(
-      Options.optional,
-      Options.withDescription("a field mapping for a Niche export laid out differently (plugins/source-niche-rms/README.md)")
-    ),
-    dataDir,
-    masterKeyFile,
-    feed: Args.file({ name: "FEED", exists: "yes" })
-  },
+  { config: regionFile, source: sourceOption, feed: Args.file({ name: "FEED", exists: "yes" }) },
   (options) =>
     Effect.gen(function*() {
-      const channel = yield* EmailConfig.load(options.emailConfig, options.passwords)
-      const mapping = yield* Option.match(options.mapping, {
-        onNone: () => Effect.succeed(undefined),
-        onSome: (file) =>
-          Effect.flatMap(AgreementFiles.readText(file), (text) =>
-            Either.match(NicheMapping.fromYaml(text), {
-              onLeft: (error) => Effect.fail(new AgreementFiles.PolicyFileError({ detail: `${file}: ${error.message}` })),
-              onRight: Effect.succeed
-            }))
-      })
-      const feed = yield* FileFeed.make(NicheRmsSource.id, options.feed)
+      const region = yield* RegionConfig.load(options.config)
+      const source = yield* SourceChoice.choose(region, options.config, options.source)
+      const feed = yield* FileFeed.make(source, options.feed)
+      // The region's own composition, as `serve` builds it: every enabled source and channel.
       const { report, verified } = yield* Effect.gen(function*() {
         const report = yield* Ingest.ingest(feed, { transport: "file" })
         const verified = yield* Effect.flatMap(AuditLog.AuditLog, (audit) => audit.verify)
         return { report, verified }
-      }).pipe(
-        Effect.provide(Gateway.layer({
-          store: Gateway.storeLayer(options.dataDir),
-          vault: Gateway.vaultLayer(options.masterKeyFile),
-          directoryFile: options.directory,
-          agreementFile: options.agreement,
-          calendarFile: options.calendar,
-          channel,
-          mapping
-        }))
-      )
+      }).pipe(Effect.provide(Region.layer(region, options.config)))
       yield* Console.log(Summary.ingest(report))
       yield* Console.log(Summary.verify(verified))
     })
-).pipe(Command.withDescription("ingest a feed file, decide, and deliver its notifications"))
-
-const regionFile = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("the region file (YAML)"))
+).pipe(Command.withDescription("ingest a feed file into the region's store, decide, and deliver its notifications"))
 
 /** `audit verify` cannot tell which database to check, or it is not there: it never creates one. */
 export class AuditVerifyRefused extends Schema.TaggedError<AuditVerifyRefused>()("AuditVerifyRefused", {
@@ -146,7 +101,7 @@ const verify = Command.make(
       const store = yield* Option.match(config, {
         onNone: () => {
           const dir = Option.getOrElse(dataDir, () => ".encompass/pgdata")
-          return Effect.succeed({ dataDir: path.resolve(dir), layer: Gateway.storeLayer(dir) })
+          return Effect.succeed({ dataDir: path.resolve(dir), layer: Region.storeAt(dir) })
         },
         onSome: (file) =>
           Option.isSome(dataDir)

@@ -5,15 +5,17 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { Ingest } from "@encompass/pipeline"
+import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
+import { Sql } from "@encompass/store"
 import { Console, Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import * as EmailConfig from "@encompass/gateway/EmailConfig"
 import * as FileFeed from "./FileFeed.js"
 import * as AgreementFiles from "@encompass/gateway/AgreementFiles"
-import * as Gateway from "./Gateway.js"
-import * as MailSink from "@encompass/gateway/MailSink"
+import * as Region from "@encompass/gateway/Region"
+import * as RegionConfig from "@encompass/gateway/RegionConfig"
+import * as MailSink from "./MailSink.js"
 import * as SampleFeed from "./SampleFeed.js"
 import * as Summary from "./Summary.js"
 
@@ -42,6 +44,34 @@ export const sink = (options: { readonly out: string; readonly port: number }) =
     return yield* Effect.never
   }).pipe(Effect.scoped)
 
+/** The demo's region: the TVP agreement, the shipped directory and passwords, the local sink as relay. */
+const demoRegion = (options: { readonly out: string; readonly data: string; readonly sink: MailSink.MailSink }) =>
+  new RegionConfig.RegionConfig({
+    version: 1,
+    region: "thames-valley",
+    dataDir: options.data,
+    masterKeyFile: path.join(options.out, "master.key"),
+    agreement: AgreementFiles.defaultAgreementFile,
+    calendar: AgreementFiles.calendarFile,
+    directory: path.join(demoFolder, "directory.csv"),
+    sources: [new RegionConfig.SourceEntry({ id: NicheRmsSource.id })],
+    channels: [
+      new RegionConfig.ChannelEntry({
+        id: SecureEmailChannel.id,
+        settings: {
+          host: options.sink.host,
+          port: options.sink.port,
+          ca: options.sink.ca,
+          from: "Thames Valley Police Operation Encompass <encompass@police.example>",
+          messageIdDomain: "encompass.police.example",
+          senderName: "Thames Valley Police",
+          contact: "encompass@police.example"
+        },
+        passwords: path.join(demoFolder, "passwords.json")
+      })
+    ]
+  })
+
 export const run = (out: string) =>
   Effect.gen(function*() {
     const folders = { mail: path.join(out, "mail"), attachments: path.join(out, "attachments"), data: path.join(out, "pgdata") }
@@ -55,23 +85,10 @@ export const run = (out: string) =>
 
     yield* Console.log("Encompass Gateway demo: Thames Valley Police schools agreement, embedded PostgreSQL (PGlite), local mail sink\n")
     const sink = yield* demoSink({ directory: folders.mail, attachments: folders.attachments })
-    const channel = yield* EmailConfig.load({
-      host: sink.host,
-      port: sink.port,
-      ca: sink.ca,
-      from: "Thames Valley Police Operation Encompass <encompass@police.example>",
-      messageIdDomain: "encompass.police.example",
-      senderName: "Thames Valley Police",
-      contact: "encompass@police.example"
-    }, passwordsFile)
-    const gateway = Gateway.layer({
-      store: Gateway.embeddedStoreLayer(folders.data),
-      vault: Gateway.vaultLayer(path.join(out, "master.key")),
-      directoryFile: path.join(demoFolder, "directory.csv"),
-      agreementFile: AgreementFiles.defaultAgreementFile,
-      calendarFile: AgreementFiles.calendarFile,
-      channel
-    })
+    const region = demoRegion({ out, data: folders.data, sink })
+    // The region's own composition, as `ingest` and `serve` build it, on the embedded store
+    // whatever DATABASE_URL says: the demo never writes to a server.
+    const gateway = Region.layer(region, path.join(out, "demo region"), { store: Sql.layer({ dataDir: folders.data }) })
 
     const { first, second, verified } = yield* Effect.gen(function*() {
       const feed = yield* FileFeed.make(NicheRmsSource.id, feedFile)

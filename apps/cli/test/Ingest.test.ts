@@ -8,8 +8,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as MailSink from "@encompass/gateway/MailSink"
-import { cliRoot, encompass, freshDatabase } from "./Run.js"
+import * as MailSink from "../src/MailSink.js"
+import { cliRoot, encompass, freshDatabase, writeRegion } from "./Run.js"
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-ingest-"))
 const demo = path.join(cliRoot, "demo")
@@ -20,19 +20,9 @@ let first: Awaited<ReturnType<typeof encompass>>
 let second: Awaited<ReturnType<typeof encompass>>
 let sentAfterFirst = 0
 
-const ingest = () =>
-  encompass(
-    [
-      "ingest",
-      "--source", "niche-rms",
-      "--directory", path.join(demo, "directory.csv"),
-      "--email-config", path.join(work, "email.json"),
-      "--passwords", path.join(demo, "passwords.json"),
-      "--data-dir", path.join(work, "pgdata"),
-      path.join(demo, "niche-feed.csv")
-    ],
-    { DATABASE_URL: database.url ?? "" }
-  )
+let region = ""
+
+const ingest = () => encompass(["ingest", "--config", region, path.join(demo, "niche-feed.csv")], { DATABASE_URL: database.url ?? "" })
 
 beforeAll(async () => {
   database = await freshDatabase()
@@ -46,18 +36,7 @@ beforeAll(async () => {
       scope
     )
   )
-  fs.writeFileSync(
-    path.join(work, "email.json"),
-    JSON.stringify({
-      host: sink.host,
-      port: sink.port,
-      ca: sink.ca,
-      from: "Operation Encompass <encompass@police.example>",
-      messageIdDomain: "encompass.police.example",
-      senderName: "Test Police",
-      contact: "encompass@police.example"
-    })
-  )
+  region = writeRegion({ work, relay: sink })
   first = await ingest()
   sentAfterFirst = sink.received()
   second = await ingest()
@@ -94,23 +73,47 @@ describe("encompass ingest", () => {
     expect(sink.received()).toBe(sentAfterFirst)
   })
 
-  it("decodes a force's differently laid out export with its field mapping (--mapping)", async () => {
+  it("decodes a force's differently laid out export with its field mapping (a region's niche-rms `mapping`)", async () => {
     const niche = path.resolve(cliRoot, "../../plugins/source-niche-rms")
-    const mapped = await encompass(
-      [
-        "ingest",
-        "--source", "niche-rms",
-        "--directory", path.join(demo, "directory.csv"),
-        "--email-config", path.join(work, "email.json"),
-        "--passwords", path.join(demo, "passwords.json"),
-        "--mapping", path.join(niche, "mappings/example-second-force.yaml"),
-        "--data-dir", path.join(work, "pgdata"),
-        path.join(niche, "test/fixtures/good-second-force.csv")
-      ],
-      { DATABASE_URL: database.url ?? "" }
-    )
+    const mappedWork = fs.mkdtempSync(path.join(work, "mapped-"))
+    const mappedRegion = writeRegion({ work: mappedWork, relay: sink, mapping: path.join(niche, "mappings/example-second-force.yaml") })
+    const mapped = await encompass(["ingest", "--config", mappedRegion, path.join(niche, "test/fixtures/good-second-force.csv")], { DATABASE_URL: database.url ?? "" })
     expect(mapped.stderr).toBe("")
     expect(mapped.stdout).toMatch(/Incidents received\s+3\b/)
     expect(mapped.stdout).toMatch(/Records rejected\s+0\b/)
   }, 120_000)
+
+  describe("a region enabling several sources", () => {
+    const athena = path.resolve(cliRoot, "../../plugins/source-athena/test/fixtures")
+    let both = ""
+    beforeAll(() => {
+      both = writeRegion({ work: fs.mkdtempSync(path.join(work, "sources-")), relay: sink, sources: ["athena"] })
+    })
+    const run = (args: ReadonlyArray<string>) => encompass(["ingest", "--config", both, ...args], { DATABASE_URL: database.url ?? "" })
+
+    it("decodes an Athena export with --source athena, through the region's own composition", async () => {
+      const result = await run(["--source", "athena", path.join(athena, "good.xml")])
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/Incidents received\s+[1-9]/)
+      expect(result.stdout).toMatch(/Delivered\s+[1-9]/)
+    }, 120_000)
+
+    it("refuses a billion-laughs document at its DOCTYPE, naming why, and goes on", async () => {
+      const result = await run(["--source", "athena", path.join(athena, "billion-laughs.xml")])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain("the feed has a DOCTYPE declaration: DTDs are refused")
+      expect(result.stdout).toMatch(/Audit chain\s+ok/)
+    }, 120_000)
+
+    it("asks which source when the region enables several, and refuses one it does not enable", async () => {
+      const unsaid = await run([path.join(demo, "niche-feed.csv")])
+      expect(unsaid.code).not.toBe(0)
+      expect(unsaid.stderr).toContain("enables several sources (niche-rms, athena): say which decodes the feed with --source")
+      const disabled = await run(["--source", "json-lines", path.join(demo, "niche-feed.csv")])
+      expect(disabled.code).not.toBe(0)
+      expect(disabled.stderr).toContain("--source json-lines:")
+      expect(disabled.stderr).toContain("does not enable that source (it enables niche-rms, athena)")
+    }, 120_000)
+  })
 })

@@ -84,4 +84,53 @@ describe.concurrent("encompass policy explain", () => {
     expect(result.code).not.toBe(0)
     expect(result.stderr).toContain("no record in the feed matches")
   })
+
+  describe("--config: the region's own decision layer, authorities directory included (Bedford ISA 7, 10)", () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-policy-region-"))
+    const bedford = fs.readFileSync(path.join(agreements, "bedford-borough.yaml"), "utf8")
+    // The shipped file records no review since 2023; a region that has reviewed it records the extension.
+    fs.writeFileSync(path.join(work, "agreement.yaml"), bedford.replace(/^( {2}review: .*)$/m, "$1\n  extendedUntil: 2027-12-31"))
+    fs.writeFileSync(path.join(work, "relay.json"), JSON.stringify({
+      host: "127.0.0.1", port: 2599, from: "Op Encompass <e@police.example>", messageIdDomain: "police.example", senderName: "Bedfordshire Police", contact: "e@police.example"
+    }))
+    fs.writeFileSync(path.join(work, "passwords.json"), JSON.stringify({ "ehe-team:E06000055": "ehe-team-pass-1234", "front-door:E06000055": "front-door-pass-1234" }))
+    const region = (name: string, authorities: ReadonlyArray<string>, extra: ReadonlyArray<string> = []) => {
+      fs.writeFileSync(path.join(work, `${name}.csv`), ["local_authority,team,name,signed_up,contacts,channel", ...authorities, ""].join("\n"))
+      const file = path.join(work, `${name}.yaml`)
+      fs.writeFileSync(file, [
+        "version: 1", "region: bedford", "agreement: ./agreement.yaml", `directory: ${directory}`, `authorities: ./${name}.csv`, ...extra,
+        "sources:", "  - id: niche-rms", "channels:", "  - id: secure-email", "    settings: ./relay.json", "    passwords: ./passwords.json", ""
+      ].join("\n"))
+      return file
+    }
+    const ehe = "E06000055,ehe-team,Bedford Borough Council EHE team,Y,ehe@bedford.gov.example,secure-email"
+    const frontDoor = "E06000055,council-front-door,Bedford Integrated Front Door,Y,ifd@bedford.gov.example,secure-email"
+    // Line 9 of the demo feed: a child educated at home (school_urn EHE), with a sibling at a school.
+    const explain = (file: string) => encompass(["policy", "explain", "--config", file, "--line", "9", feed])
+
+    it("routes an EHE child to the council's EHE team and copies the front door", async () => {
+      const result = await explain(region("both", [ehe, frontDoor]))
+      expect(result.stderr).toBe("")
+      expect(result.stdout).toMatch(/P-10061 -> ehe-team:E06000055: SHARE\n\s+rule share-permitted-fields \(Bedford ISA 7, 9\)/)
+      expect(result.stdout).toMatch(/P-10061 -> front-door:E06000055: SHARE/)
+      expect(result.stdout).toMatch(/P-10062 -> setting:100004: SHARE/)
+    })
+
+    it("a council with no EHE team row needs a person, with the reason; the child is never dropped", async () => {
+      const result = await explain(region("no-ehe", [frontDoor]))
+      expect(result.stdout).toMatch(/P-10061 -> ehe-team:E06000055: NEEDS-REVIEW\n\s+rule recipient-unknown \(Bedford ISA 7\)[^\n]*\n\s+The elective home education team for the child's council is not in the directory of authorities/)
+    })
+
+    it("a team kind the region does not serve is withheld and recorded, not left for review", async () => {
+      const result = await explain(region("no-front-door", [ehe], ["notServed: [council-front-door]"]))
+      expect(result.stdout).toMatch(/P-10061 -> front-door:E06000055: WITHHOLD\n\s+rule recipient-not-served \(Bedford ISA 10\)/)
+      expect(result.stdout).toMatch(/P-10061 -> ehe-team:E06000055: SHARE/)
+    })
+
+    it("refuses an authorities row on a channel the region does not enable, naming line and column", async () => {
+      const result = await explain(region("bad-channel", [ehe.replace(/secure-email$/, "sftp")]))
+      expect(result.code).not.toBe(0)
+      expect(result.stderr).toContain("line 2, column channel: channel sftp is not enabled in this region")
+    })
+  })
 })

@@ -11,8 +11,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { simpleParser } from "mailparser"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as MailSink from "@encompass/gateway/MailSink"
-import { cliRoot, encompass, freshDatabase } from "./Run.js"
+import * as MailSink from "../src/MailSink.js"
+import { cliRoot, encompass, freshDatabase, writeRegion } from "./Run.js"
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "encompass-replay-"))
 const demo = path.join(cliRoot, "demo")
@@ -46,44 +46,12 @@ beforeAll(async () => {
     key: fs.readFileSync(path.join(demo, "tls/sink-key.pem"), "utf8"),
     cert: fs.readFileSync(path.join(demo, "tls/sink-cert.pem"), "utf8")
   }), scope))
-  fs.writeFileSync(path.join(work, "email.json"), JSON.stringify({
-    host: sink.host,
-    port: sink.port,
-    ca: sink.ca,
-    from: "Operation Encompass <encompass@police.example>",
-    messageIdDomain: "encompass.police.example",
-    senderName: "Test Police",
-    contact: "encompass@police.example"
-  }))
   const passwords = JSON.parse(fs.readFileSync(path.join(demo, "passwords.json"), "utf8")) as Record<string, string>
   fs.writeFileSync(path.join(work, "passwords.json"), JSON.stringify({ ...passwords, "999998": "added-later-1Ab2", "999997": "added-later-3Cd4" }))
   fs.copyFileSync(path.join(demo, "directory.csv"), directory)
   fs.writeFileSync(path.join(work, "feed.csv"), [header, missingSchool, missingToo, sensitiveCase, plainCase, sibling, sensitiveSibling, ""].join("\n"))
-  fs.writeFileSync(region, [
-    "version: 1",
-    "region: thames-valley",
-    "dataDir: ./pgdata",
-    "masterKeyFile: ./master.key",
-    `agreement: ${path.resolve(cliRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")}`,
-    `directory: ${directory}`,
-    "sources:",
-    "  - id: niche-rms",
-    "channels:",
-    "  - id: secure-email",
-    "    settings: ./email.json",
-    "    passwords: ./passwords.json",
-    ""
-  ].join("\n"))
-  const ingested = await run([
-    "ingest",
-    "--source", "niche-rms",
-    "--directory", directory,
-    "--email-config", path.join(work, "email.json"),
-    "--passwords", path.join(work, "passwords.json"),
-    "--data-dir", path.join(work, "pgdata"),
-    "--master-key-file", path.join(work, "master.key"),
-    path.join(work, "feed.csv")
-  ])
+  writeRegion({ work, relay: sink, directory, passwords: path.join(work, "passwords.json") })
+  const ingested = await run(["ingest", "--config", region, path.join(work, "feed.csv")])
   expect(ingested.stderr).toBe("")
   expect(ingested.stdout).toMatch(/Delivered\s+2\b/)
 }, 300_000)
@@ -131,10 +99,7 @@ describe("encompass quarantine retry and encompass override", () => {
     expect(sink.received()).toBe(before + 2)
 
     // The same file ingested once more sends nothing new.
-    const repeat = await run([
-      "ingest", "--source", "niche-rms", "--directory", directory, "--email-config", path.join(work, "email.json"),
-      "--passwords", path.join(work, "passwords.json"), "--data-dir", path.join(work, "pgdata"), "--master-key-file", path.join(work, "master.key"), file
-    ])
+    const repeat = await run(["ingest", "--config", region, file])
     expect(repeat.stdout).toMatch(/Notifications created\s+0\b/)
     expect(sink.received()).toBe(before + 2)
   }, 240_000)

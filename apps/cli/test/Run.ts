@@ -39,6 +39,59 @@ const closedPort = () =>
     })
   })
 
+/** The shipped TVP schools agreement. */
+export const tvpAgreement = path.resolve(cliRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")
+
+export interface RegionOptions {
+  /** The folder the region file, its relay settings, store and key go in. */
+  readonly work: string
+  /** The schools' relay: a mail sink, or a port nothing listens on. */
+  readonly relay: { readonly host: string; readonly port: number; readonly ca?: string | undefined }
+  /** Default: the demo's directory and passwords. */
+  readonly directory?: string | undefined
+  readonly passwords?: string | undefined
+  /** A Niche field mapping file for the niche-rms source. */
+  readonly mapping?: string | undefined
+  /** Further sources the region enables beside niche-rms. */
+  readonly sources?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * Writes a TVP region (`region.yaml`, embedded store `./pgdata` and key `./master.key` unless
+ * DATABASE_URL is set) whose secure-email channel sends to `relay`; returns the file's path.
+ */
+export const writeRegion = (options: RegionOptions): string => {
+  const demo = path.join(cliRoot, "demo")
+  fs.writeFileSync(path.join(options.work, "email.json"), JSON.stringify({
+    host: options.relay.host,
+    port: options.relay.port,
+    ...(options.relay.ca === undefined ? {} : { ca: options.relay.ca }),
+    from: "Operation Encompass <encompass@police.example>",
+    messageIdDomain: "encompass.police.example",
+    senderName: "Test Police",
+    contact: "encompass@police.example"
+  }))
+  const region = path.join(options.work, "region.yaml")
+  fs.writeFileSync(region, [
+    "version: 1",
+    "region: thames-valley",
+    "dataDir: ./pgdata",
+    "masterKeyFile: ./master.key",
+    `agreement: ${tvpAgreement}`,
+    `directory: ${options.directory ?? path.join(demo, "directory.csv")}`,
+    "sources:",
+    "  - id: niche-rms",
+    ...(options.mapping === undefined ? [] : [`    mapping: ${options.mapping}`]),
+    ...(options.sources ?? []).map((id) => `  - id: ${id}`),
+    "channels:",
+    "  - id: secure-email",
+    "    settings: ./email.json",
+    `    passwords: ${options.passwords ?? path.join(demo, "passwords.json")}`,
+    ""
+  ].join("\n"))
+  return region
+}
+
 export interface DownRelayRegion {
   /** The region file, naming the store and key `ingest` used. */
   readonly region: string
@@ -58,41 +111,9 @@ export const downRelayRegion = async (name: string): Promise<DownRelayRegion> =>
   const demo = path.join(cliRoot, "demo")
   const database = await freshDatabase()
   const run = (args: ReadonlyArray<string>) => encompass(args, { DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" })
-  fs.writeFileSync(path.join(work, "email.json"), JSON.stringify({
-    host: "127.0.0.1",
-    port: await closedPort(),
-    from: "Operation Encompass <encompass@police.example>",
-    messageIdDomain: "encompass.police.example",
-    senderName: "Test Police",
-    contact: "encompass@police.example"
-  }))
-  const region = path.join(work, "region.yaml")
-  fs.writeFileSync(region, [
-    "version: 1",
-    "region: thames-valley",
-    "dataDir: ./pgdata",
-    "masterKeyFile: ./master.key",
-    `agreement: ${path.resolve(cliRoot, "../../libs/isa-policy/agreements/tvp-schools.yaml")}`,
-    `directory: ${path.join(demo, "directory.csv")}`,
-    "sources:",
-    "  - id: niche-rms",
-    "channels:",
-    "  - id: secure-email",
-    "    settings: ./email.json",
-    `    passwords: ${path.join(demo, "passwords.json")}`,
-    ""
-  ].join("\n"))
+  const region = writeRegion({ work, relay: { host: "127.0.0.1", port: await closedPort() } })
   // The same store and key as the region file names.
-  const ingested = await run([
-    "ingest",
-    "--source", "niche-rms",
-    "--directory", path.join(demo, "directory.csv"),
-    "--email-config", path.join(work, "email.json"),
-    "--passwords", path.join(demo, "passwords.json"),
-    "--data-dir", path.join(work, "pgdata"),
-    "--master-key-file", path.join(work, "master.key"),
-    path.join(demo, "niche-feed.csv")
-  ])
+  const ingested = await run(["ingest", "--config", region, path.join(demo, "niche-feed.csv")])
   return {
     region,
     run,

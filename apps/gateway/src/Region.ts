@@ -9,7 +9,7 @@
 import { AuditLog } from "@encompass/audit"
 import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import { SftpChannel } from "@encompass/channel-sftp"
-import { Directory } from "@encompass/directory"
+import { Authorities, Directory } from "@encompass/directory"
 import type { Agreement } from "@encompass/isa-policy"
 import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox } from "@encompass/pipeline"
 import { Manifest, PluginRegistry } from "@encompass/plugin-sdk"
@@ -103,11 +103,14 @@ const usesServer = () => {
   return url !== undefined && url !== ""
 }
 
-/** The store: `DATABASE_URL` when set, else embedded PGlite in the region's data folder. */
-export const storeLayer = (config: RegionConfig) => {
+/** The store: `DATABASE_URL` when set, else embedded PGlite in `dataDir`. */
+export const storeAt = (dataDir: string) => {
   const url = process.env["DATABASE_URL"]
-  return Sql.layer(url !== undefined && url !== "" ? { url: Redacted.make(url) } : { dataDir: config.dataDir })
+  return Sql.layer(url !== undefined && url !== "" ? { url: Redacted.make(url) } : { dataDir })
 }
+
+/** The store: `DATABASE_URL` when set, else embedded PGlite in the region's data folder. */
+export const storeLayer = (config: RegionConfig) => storeAt(config.dataDir)
 
 /**
  * The master key: with a server database every gateway process must share one, so it must exist
@@ -171,6 +174,9 @@ const decisionLayerWith = (config: RegionConfig, file: string, enabled: Registry
     const calendar = yield* AgreementFiles.loadCalendar(config.calendar ?? AgreementFiles.calendarFile)
     return Layer.mergeAll(
       Directory.layerCsv(config.directory, { channels: config.channels.map((c) => c.id) }),
+      config.authorities === undefined
+        ? Authorities.layerEmpty({ notServed: config.notServed })
+        : Authorities.layerCsv(config.authorities, { channels: config.channels.map((c) => c.id), notServed: config.notServed }),
       ActiveAgreement.ActiveAgreement.layer(agreement),
       ActiveAgreement.ActiveCalendar.layer(calendar),
       ActiveSources.ActiveSources.layer(plugins)
@@ -179,7 +185,7 @@ const decisionLayerWith = (config: RegionConfig, file: string, enabled: Registry
 
 /**
  * What deciding needs and nothing more — the enabled sources, the agreement, the calendar and the
- * directory, no store and no channel: `policy explain` runs on it, and `layer` builds on it.
+ * settings and authorities directories, no store and no channel: `policy explain` runs on it, and `layer` builds on it.
  */
 export const decisionLayer = (config: RegionConfig, file: string) =>
   Layer.unwrapEffect(Effect.map(registry(config, file), (enabled) => decisionLayerWith(config, file, enabled)))

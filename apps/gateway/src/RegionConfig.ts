@@ -5,7 +5,7 @@
  * problem is reported with its key path and line, and never quotes a value: the file sits next
  * to secrets and its errors reach logs.
  */
-import { DecodeIssue, Ids, YamlSource } from "@encompass/domain"
+import { CouncilTeam, DecodeIssue, Ids, YamlSource } from "@encompass/domain"
 import type { Outbox } from "@encompass/pipeline"
 import { Duration, Effect, Option, ParseResult, Schema } from "effect"
 import * as fs from "node:fs/promises"
@@ -177,6 +177,9 @@ export class RegionConfig extends Schema.Class<RegionConfig>("RegionConfig")({
   directory: Schema.NonEmptyString.annotations({ description: "Settings directory (CSV)" }),
   authorities: Schema.optional(Schema.NonEmptyString).annotations({
     description: "Local authorities directory (CSV): councils' EHE teams and front doors and the channel each uses"
+  }),
+  notServed: Schema.optionalWith(Schema.Array(CouncilTeam.TeamKind), { default: () => [] }).annotations({
+    description: "Council team kinds this region deliberately does not serve (ehe-team, council-front-door): each such candidate is recorded as withheld (rule recipient-not-served) and reported once per rule in a feed's summary, instead of each needing review"
   }),
   plugins: Schema.optionalWith(Schema.Array(Schema.NonEmptyString), { default: () => [] }).annotations({
     description: "Plugin modules beyond the gateway's built-in ones, relative to this file: each exported namespace with a `registration` is registered"

@@ -15,7 +15,7 @@ import { simpleParser } from "mailparser"
 import nodemailer from "nodemailer"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as SmtpInbox from "../src/intake/SmtpInbox.js"
-import * as MailSink from "../src/MailSink.js"
+import * as CountingSink from "./support/CountingSink.js"
 import * as Gateway from "./support/Gateway.js"
 
 const { demo, tls } = Gateway
@@ -37,7 +37,7 @@ const sftpFeed = feedOf("43/261109/26")
 const badFeed = feedOf("43/261101/26", (row) => row.replace("43/261101/26", "43/261199/26").replace("2017-04-12", "2017-02-30"))
 
 const scope = Effect.runSync(Scope.make())
-let sink: MailSink.MailSink
+let sink: CountingSink.CountingSink
 let sshd: Context.Tag.Service<OpenSshd.Sshd>
 let database: TestDatabase.TestDatabase
 let gateway: Gateway.Gateway
@@ -54,7 +54,7 @@ const push = (source: string, body: string, bearer: string | null = token) => Ga
 describe.skipIf(!OpenSshd.runSshTests)(OpenSshd.titled("encompass serve"), () => {
   beforeAll(async () => {
     database = await TestDatabase.fresh()
-    sink = await Effect.runPromise(Scope.extend(MailSink.make({ directory: path.join(work, "mail"), ...tls }), scope))
+    sink = await CountingSink.start({ directory: path.join(work, "mail") })
     sshd = await Effect.runPromise(Scope.extend(Effect.map(Layer.build(OpenSshd.SshdLive), Context.get(OpenSshd.Sshd)), scope))
     drop = sshd.folder("outbound")
     const passwordHash = Redacted.value(await Effect.runPromise(SmtpInbox.hashPassword(Redacted.make(smtpPassword))))
@@ -94,6 +94,7 @@ describe.skipIf(!OpenSshd.runSshTests)(OpenSshd.titled("encompass serve"), () =>
   afterAll(async () => {
     if (gateway !== undefined) await Gateway.stopGateway(gateway)
     await Effect.runPromise(Scope.close(scope, Exit.void))
+    await sink.close()
     await database.drop()
     fs.rmSync(work, { recursive: true, force: true })
   })

@@ -16,6 +16,8 @@ export class DirectoryIssue extends Schema.Class<DirectoryIssue>("DirectoryIssue
 export class DirectoryError extends Schema.TaggedError<DirectoryError>()("DirectoryError", {
   module: Schema.Literal("Directory").pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "Directory" as const)),
   method: Schema.Literal("fromSettings", "fromCsv", "layerCsv"),
+  /** Which file: the settings directory or the authorities directory. */
+  directory: Schema.Literal("settings", "authorities").pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "settings" as const)),
   reason: Schema.Literal("Unreadable", "Invalid"),
   /** The file's path, when the directory came from a file. */
   source: Schema.optional(Schema.String),
@@ -30,6 +32,6 @@ export class DirectoryError extends Schema.TaggedError<DirectoryError>()("Direct
       const at = where(issue)
       return at === "" ? issue.message : `${at}: ${issue.message}`
     })
-    return `settings directory${this.source === undefined ? "" : ` ${this.source}`} refused (${this.reason}, ${this.issues.length} problem${this.issues.length === 1 ? "" : "s"}): ${problems.join("; ")}`
+    return `${this.directory} directory${this.source === undefined ? "" : ` ${this.source}`} refused (${this.reason}, ${this.issues.length} problem${this.issues.length === 1 ? "" : "s"}): ${problems.join("; ")}`
   }
 }

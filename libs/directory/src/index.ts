@@ -1,2 +1,3 @@
+export * as Authorities from "./Authorities.js"
 export * as Directory from "./Directory.js"
 export * as DirectoryError from "./DirectoryError.js"

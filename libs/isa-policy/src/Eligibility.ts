@@ -23,6 +23,7 @@ export const RuleId = Schema.Literal(
   "match-ambiguous",
   "recipient-kind-covered",
   "setting-unknown",
+  "recipient-not-served",
   "recipient-unknown",
   "setting-cross-border",
   "setting-signed-up",
@@ -45,7 +46,7 @@ export interface AuthorityContact {
   readonly contacts: Arr.NonEmptyReadonlyArray<string>
   readonly channel: Ids.ChannelId
   /** The team's published OpenPGP key, pinned: notifications are encrypted to it, not a password. */
-  readonly openPgpKey?: Ids.OpenPgpFingerprint
+  readonly openPgpKey?: Ids.OpenPgpFingerprint | undefined
 }
 
 /**
@@ -66,6 +67,11 @@ export interface Lookups {
   /** Council teams by kind and council; without it no council recipient can be routed. */
   readonly lookupAuthority?: (kind: AuthorityContact["kind"], localAuthority: Ids.LocalAuthorityCode) => Option.Option<AuthorityContact>
   readonly overrides?: ReadonlyArray<OverrideRecord>
+  /**
+   * Council team kinds the region has chosen not to serve (its region file's `notServed`): a
+   * candidate of such a kind is withheld, recorded like any decision, rather than left for review.
+   */
+  readonly notServed?: ReadonlyArray<AuthorityContact["kind"]>
 }
 
 interface Reasoned {
@@ -162,7 +168,7 @@ const resolve = (
     Option.fromNullable(lookups.lookupAuthority).pipe(Option.flatMap((lookup) => lookup(authorityKind, la)))
   )
   if (Option.isNone(found)) {
-    return refuse("needs-review", "recipient-unknown", kind.clause, `${Recipients.label[authorityKind]} for the child's council is not in the directory of authorities; a person must route it`)
+    return refuse("needs-review", "recipient-unknown", kind.clause, `${Recipients.label[authorityKind].replace(/^t/, "T")} for the child's council is not in the directory of authorities; a person must route it`)
   }
   return { target: found.value, signedUp: found.value.signedUp, channel: found.value.channel, contacts: 1 }
 }
@@ -226,6 +232,15 @@ export const check = (
       "recipient-kind-covered",
       agreement.recipients.clause,
       `The agreement does not cover ${Recipients.label[Recipients.kindOf(recipient)]}; ${who} shares only with ${agreement.recipients.kinds.map((k) => Recipients.label[k.kind]).join(" and ")}`
+    )
+  }
+  const team = kind.value.kind
+  if (team !== "setting" && lookups.notServed?.includes(team) === true) {
+    return refuse(
+      "withhold",
+      "recipient-not-served",
+      kind.value.clause,
+      `This region does not serve ${Recipients.label[team]} (its region file lists it as not served); nothing is sent to it`
     )
   }
   const resolved = resolve(agreement, recipient, kind.value, lookups)

@@ -14,7 +14,7 @@
  * recipient at the version is not sent again, so re-deciding twice sends nothing more.
  */
 import { AuditLog } from "@encompass/audit"
-import { Directory } from "@encompass/directory"
+import { Authorities, Directory } from "@encompass/directory"
 import { Decision, Ids, Notification, Recipient, Rejection } from "@encompass/domain"
 import type { Incident } from "@encompass/domain"
 import type { Eligibility } from "@encompass/isa-policy"
@@ -87,8 +87,14 @@ export const decide = (
     const calendar = yield* Effect.serviceOption(ActiveCalendar)
     const plugin = (yield* ActiveSources).get(incident.source)
     const overrides = yield* overridesFor(incident.source, incident.occurrence)
+    // Without an authorities directory, EHE team and front door candidates need a person to route them.
+    const authorities = yield* Effect.serviceOption(Authorities.Authorities)
     const evaluation = Policy.evaluate(incident, agreement, {
       lookupSetting: directory.lookup,
+      ...Option.match(authorities, {
+        onNone: () => ({}),
+        onSome: (a) => ({ lookupAuthority: a.lookup, notServed: a.notServed })
+      }),
       reference: randomReference,
       overrides,
       ...Option.match(calendar, { onNone: () => ({}), onSome: (c) => ({ calendar: c }) })

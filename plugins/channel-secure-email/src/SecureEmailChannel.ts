@@ -53,15 +53,12 @@ export const make = (config: SecureEmailConfig): Effect.Effect<ChannelPlugin.Cha
     const secrets = SmtpRelay.secretsOf(config)
 
     const passwordFor = (recipient: Recipient.Recipient): Effect.Effect<OpenPgpSeal.Secret, ChannelPlugin.DeliveryError> => {
-      // A council front door has no configured password yet: refused, never sent with the EHE team's.
-      const password = recipient._tag === "Setting"
-        ? config.passwords[recipient.urn]
-        : recipient._tag === "EheTeam"
-        ? config.eheTeamPassword
-        : undefined
-      const label = recipient._tag === "Setting" ? `URN ${recipient.urn}` : recipient._tag === "EheTeam" ? "EHE team" : "council front door"
+      // By recipient key first, then a setting's bare URN or the EHE teams' shared password; never another recipient's.
+      const key = Recipient.recipientKey(recipient)
+      const password = config.passwords[key] ??
+        (recipient._tag === "Setting" ? config.passwords[recipient.urn] : recipient._tag === "EheTeam" ? config.eheTeamPassword : undefined)
       return password === undefined
-        ? Effect.fail(invalidConfig(`no attachment password is configured for recipient ${label}`))
+        ? Effect.fail(invalidConfig(`no attachment password is configured for recipient ${key}`))
         : Effect.succeed(OpenPgpSeal.password(password))
     }
 

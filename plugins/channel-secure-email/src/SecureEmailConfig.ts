@@ -14,11 +14,14 @@ const isUrn = Schema.is(Ids.Urn)
  */
 const Password = Schema.Redacted(Schema.String.pipe(Schema.minLength(12, { message: () => "a password needs at least 12 characters" })))
 
+/** `setting:123456`, `ehe-team:E06000055`, `front-door:E06000055`: the recipient keys of audit events. */
+const RecipientKey = /^(setting:\d{6}|ehe-team(:[EW]0[6-9]\d{6})?|front-door:[EW]0[6-9]\d{6})$/
+
 /** Keys are checked as a whole: a plain `Schema.Record` would silently drop a mistyped URN and its password. */
-const PasswordsByUrn = Schema.Record({ key: Schema.String, value: Password }).pipe(
+const PasswordsByRecipient = Schema.Record({ key: Schema.String, value: Password }).pipe(
   Schema.filter((passwords) => {
-    const bad = Object.keys(passwords).find((key) => !isUrn(key))
-    return bad === undefined ? true : `"${bad}" is not a URN (six digits)`
+    const bad = Object.keys(passwords).find((key) => !isUrn(key) && !RecipientKey.test(key))
+    return bad === undefined ? true : `"${bad}" is neither a URN (six digits) nor a recipient key (setting:<URN>, ehe-team:<LA code>, front-door:<LA code>)`
   })
 )
 
@@ -67,11 +70,11 @@ export class SecureEmailConfig extends Schema.Class<SecureEmailConfig>("SecureEm
     description: "Who recipients contact with questions, shown in the email body: a generic mailbox or phone line, never a person's own details",
     examples: ["Encompass@thamesvalley.pnn.police.uk"]
   }),
-  passwords: PasswordsByUrn.annotations({
-    description: "Attachment password of each school or college by URN, as previously supplied to it by the force (TVP ISA 4.3c), e.g. `{ \"123456\": \"…\" }`. A setting with no password here gets nothing"
+  passwords: PasswordsByRecipient.annotations({
+    description: "Attachment password of each recipient that publishes no key, as previously supplied to it by the force (TVP ISA 4.3c): a school or college by URN (`{ \"123456\": \"…\" }`) or by recipient key (`setting:<URN>`), a council's EHE team (`ehe-team:<LA code>`) or front door (`front-door:<LA code>`). A recipient with no password here and no pinned key gets nothing"
   }),
   eheTeamPassword: Schema.optional(Password).annotations({
-    description: "Attachment password of the local authority's elective home education team, if it receives notifications by email"
+    description: "Attachment password of any council's elective home education team without one of its own under `passwords` (`ehe-team:<LA code>`); kept for region files written before recipient keys"
   }),
   keyDirectory: Schema.optional(Schema.NonEmptyTrimmedString).annotations({
     description: "Folder of the recipients' armoured OpenPGP public keys, kept with the directory (relative to the region file's folder unless absolute): `setting-<URN>.asc`, `ehe-team-<LA code>.asc`, `front-door-<LA code>.asc`. A recipient whose directory row pins a key fingerprint gets its notification encrypted to that key, never to a password",

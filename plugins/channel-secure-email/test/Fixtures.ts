@@ -33,15 +33,17 @@ export interface NotificationOptions {
   readonly urn?: string
   /** The fingerprint the directory pins for the setting: the channel encrypts to that key. */
   readonly openPgpKey?: string
+  /** A council's front door (its LA code) as the recipient instead of the setting (Bedford ISA 10). */
+  readonly frontDoor?: string
 }
 
 export const notification = (options: NotificationOptions = {}) =>
   Schema.decodeUnknownSync(Notification.Notification)({
-    key: `tvp:43TV0099187:setting:${options.urn ?? urn}:v${options.version ?? 1}`,
+    key: `tvp:43TV0099187:${options.frontDoor === undefined ? `setting:${options.urn ?? urn}` : `front-door:${options.frontDoor}`}:v${options.version ?? 1}`,
     reference: "EG-1A2B-3C4D-5E6F",
     occurrence: "43TV0099187",
     version: options.version ?? 1,
-    recipient: { _tag: "Setting", urn: options.urn ?? urn },
+    recipient: options.frontDoor === undefined ? { _tag: "Setting", urn: options.urn ?? urn } : { _tag: "CouncilFrontDoor", localAuthority: options.frontDoor },
     route: { channel: "secure-email", addresses, ...(options.openPgpKey !== undefined && { openPgpKey: options.openPgpKey }) },
     agreement: "tvp-schools",
     children: ["P-1", "P-2"],
@@ -50,7 +52,7 @@ export const notification = (options: NotificationOptions = {}) =>
       type: "operation-encompass/domestic-abuse",
       reference: "EG-1A2B-3C4D-5E6F",
       version: options.version ?? 1,
-      setting: { urn: options.urn ?? urn, name: "St Aldhelm's Primary School" },
+      ...(options.frontDoor === undefined ? { setting: { urn: options.urn ?? urn, name: "St Aldhelm's Primary School" } } : { localAuthority: options.frontDoor }),
       occurrenceNumber: "43TV0099187",
       incidentDateTime: "2025-11-14T21:40:00+00:00",
       incidentAddress: { lines: "Flat 2, Old Tannery Lane, Wallingford", postcode: "OX10 8BB" },

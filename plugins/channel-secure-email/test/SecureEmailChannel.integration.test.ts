@@ -6,7 +6,7 @@
 import { Notification } from "@encompass/domain"
 import { GnuPg } from "@encompass/plugin-testkit"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Redacted, Schema } from "effect"
 import { simpleParser } from "mailparser"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -52,6 +52,30 @@ describe.skipIf(!GnuPg.runGpgTests)("SecureEmailChannel with GnuPG", () => {
       // GnuPG reports what it opened: the pinned algorithms, integrity-protected.
       expect(result.stderr).toContain("AES256")
       expect(result.stderr).not.toMatch(/WARNING: message was not integrity protected/)
+    }))
+
+  it.scopedLive("a council front door's attachment is encrypted with its own password, by recipient key (Bedford ISA 10)", () =>
+    Effect.gen(function*() {
+      const sink = yield* SmtpSink.start()
+      const frontDoorPassword = "front-door-pass-9Zq1"
+      const channel = yield* SecureEmailChannel.make(Fixtures.config(sink.port, {
+        passwords: { "front-door:E06000055": Redacted.make(frontDoorPassword), [Fixtures.urn]: Redacted.make(Fixtures.password) }
+      }))
+      yield* channel.deliver(Fixtures.authorized({ frontDoor: "E06000055" }))
+      const [received] = sink.received
+      assert.isDefined(received)
+      const mail = yield* Effect.promise(() => simpleParser(received.raw))
+      const [attachment] = mail.attachments
+      assert.isDefined(attachment)
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "eg-mail-"))
+      const file = path.join(dir, attachment.filename ?? "attachment.asc")
+      fs.writeFileSync(file, attachment.content)
+      const wrong = yield* gpgDecrypt(file, Fixtures.password)
+      expect(wrong.exitCode).not.toBe(0)
+      const opened = yield* gpgDecrypt(file, frontDoorPassword)
+      expect(opened.exitCode, opened.stderr).toBe(0)
+      expect(decodePayload(opened.stdout)).toStrictEqual(Fixtures.notification({ frontDoor: "E06000055" }).payload)
+      fs.rmSync(dir, { recursive: true, force: true })
     }))
 
   it.scopedLive("GnuPG decrypts a correction too", () =>

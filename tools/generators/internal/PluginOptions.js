@@ -164,7 +164,7 @@ export const nextSteps = (options) => [
   "     (its own tests import its src relatively and run before this; other packages need it).",
   `  2. Check it: npx nx run-many -t typecheck,lint,test -p ${options.projectName}`,
   `  3. Replace the scaffold's ${options.kind === "source" ? "format" : "transport"}: ${options.directory}/README.md and docs/writing-a-plugin.md`,
-  "  4. Register it in the gateway's plugin list and enable it in a region's allow-list (docs/writing-a-plugin.md)."
+  `  4. Enable it in a region file: ${options.directory}/src/index.ts under plugins:, and id ${options.name} under ${options.kind}s: (its README.md).`
 ]
 
 /**

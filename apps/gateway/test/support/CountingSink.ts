@@ -4,8 +4,11 @@
  * message by its Message-ID — so a test sees each notification arrive, and any re-send of it.
  * `delayMs` holds each message's answer back, as a slow relay would, so deliveries are in flight
  * long enough for a test to interrupt them. `beforeAnswer` does the same on the test's cue: the
- * message is answered 250 once the promise it returns resolves.
+ * message is answered 250 once the promise it returns resolves. With `directory` it also saves
+ * each accepted message there as `<n>.eml`, for a test that reads what was sent.
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { SMTPServer } from "smtp-server"
 import { tls } from "./Gateway.js"
 
@@ -17,13 +20,17 @@ export interface CountingSink {
   readonly received: () => number
   /** Accepted messages by Message-ID. */
   readonly byMessageId: ReadonlyMap<string, number>
+  /** Where accepted messages are saved, when asked to. */
+  readonly directory: string
   readonly close: () => Promise<void>
 }
 
 export const start = (options: {
   readonly delayMs?: number | undefined
   readonly beforeAnswer?: ((messageId: string) => Promise<void>) | undefined
+  readonly directory?: string | undefined
 } = {}): Promise<CountingSink> => {
+  if (options.directory !== undefined) fs.mkdirSync(options.directory, { recursive: true })
   const byMessageId = new Map<string, number>()
   let received = 0
   const server = new SMTPServer({
@@ -41,6 +48,7 @@ export const start = (options: {
         const accept = () => {
           // Counted as the relay answers 250: from here on the message is the recipient's.
           received += 1
+          if (options.directory !== undefined) fs.writeFileSync(path.join(options.directory, `${received}.eml`), Buffer.concat(chunks))
           byMessageId.set(id, (byMessageId.get(id) ?? 0) + 1)
           callback(null, "Saved")
         }
@@ -63,6 +71,7 @@ export const start = (options: {
         ca: tls.cert,
         received: () => received,
         byMessageId,
+        directory: options.directory ?? "",
         close: () => new Promise<void>((done) => server.close(() => done()))
       })
     })

@@ -3,10 +3,10 @@
  * column; messages describe the problem without quoting the cell (it may be an email address).
  */
 import { Ids, Setting } from "@encompass/domain"
-import { CsvError, parse } from "csv-parse/sync"
-import type { InfoRecord } from "csv-parse/sync"
 import { Either, Schema } from "effect"
 import { DirectoryIssue } from "../DirectoryError.js"
+import * as Cells from "./Cells.js"
+import * as CsvTable from "./CsvTable.js"
 
 export const columns = ["urn", "name", "kind", "signed_up", "contacts", "channel"] as const
 /** Columns a file may leave out: directories written before them still load. */
@@ -21,15 +21,10 @@ export interface Entry {
 
 const isUrn = Schema.is(Ids.Urn)
 const isKind = Schema.is(Setting.SettingKind)
-const isEmail = Schema.is(Setting.EmailAddress)
-const isChannel = Schema.is(Ids.ChannelId)
-const isFingerprint = Schema.is(Ids.OpenPgpFingerprint)
 
-const signedUpValues: Readonly<Record<string, boolean>> = { y: true, n: false }
-
-const entry = (cells: Readonly<Record<Column, string>>, line: number): Either.Either<Entry, ReadonlyArray<DirectoryIssue>> => {
+const entry = ({ cells, line }: CsvTable.Row<Column>): Either.Either<Entry, ReadonlyArray<DirectoryIssue>> => {
   const issues: Array<DirectoryIssue> = []
-  const problem = (column: Column, message: string): void => void issues.push(new DirectoryIssue({ line, column, message }))
+  const problem: Cells.Problem = (column, message) => void issues.push(new DirectoryIssue({ line, column, message }))
   /** The value when valid; otherwise records the problem and gives undefined. */
   const valid = <A>(column: Column, value: A | undefined, message: string): A | undefined => {
     if (value === undefined) problem(column, message)
@@ -43,59 +38,16 @@ const entry = (cells: Readonly<Record<Column, string>>, line: number): Either.Ei
     isKind(cells.kind) ? cells.kind : undefined,
     `unknown kind; expected one of ${Setting.SettingKind.literals.join(", ")}`
   )
-  const signedUp = valid("signed_up", signedUpValues[cells.signed_up.toLowerCase()], "expected Y or N")
-  const addresses = cells.contacts.split(";").map((a) => a.trim()).filter((a) => a !== "")
-  if (addresses.length === 0) problem("contacts", "no contact address")
-  addresses.forEach((address, index) => {
-    if (!isEmail(address)) problem("contacts", `address ${index + 1} of ${addresses.length} is not an email address`)
-  })
-  const [first, ...rest] = addresses.filter(isEmail)
-  const channel = valid(
-    "channel",
-    isChannel(cells.channel) ? cells.channel : undefined,
-    "a channel id is lowercase letters, digits and '-', e.g. secure-email"
-  )
-
-  // As GnuPG prints it (`gpg --fingerprint` groups it with spaces); empty: the setting uses a password.
-  const fingerprint = cells.openpgp_fingerprint.replace(/\s+/g, "").toUpperCase()
-  const openPgpKey = fingerprint === ""
-    ? undefined
-    : valid("openpgp_fingerprint", isFingerprint(fingerprint) ? fingerprint : undefined, "an OpenPGP fingerprint is 40 hex digits")
+  const signedUp = Cells.signedUp(cells.signed_up, problem)
+  const contacts = Cells.contacts(cells.contacts, problem)
+  const channel = Cells.channel(cells.channel, problem)
+  const key = Cells.fingerprint(cells.openpgp_fingerprint, problem)
 
   // Any problem refuses the row, including one bad address beside good ones: it may be the wrong school's.
-  if (issues.length > 0 || (fingerprint !== "" && openPgpKey === undefined) || urn === undefined || name === undefined || kind === undefined || signedUp === undefined || first === undefined || channel === undefined) {
+  if (issues.length > 0 || urn === undefined || name === undefined || kind === undefined || signedUp === undefined || contacts === undefined || channel === undefined || key === undefined) {
     return Either.left(issues)
   }
-  return Either.right({ line, setting: new Setting.Setting({ urn, name, kind, signedUp, contacts: [first, ...rest], channel, ...(openPgpKey !== undefined && { openPgpKey }) }) })
-}
-
-interface Row {
-  readonly record: ReadonlyArray<string>
-  readonly info: InfoRecord
-}
-
-const records = (text: string): Either.Either<ReadonlyArray<{ line: number; cells: ReadonlyArray<string> }>, DirectoryIssue> => {
-  try {
-    // With `info`, csv-parse returns { record, info } per row; its typings only describe plain rows.
-    const rows = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as unknown as ReadonlyArray<Row>
-    let previousEnd = 0
-    let previousEmpty = 0
-    return Either.right(
-      rows.map(({ info, record }) => {
-        // `info.lines` is where a record ends; a quoted field may span lines, so report where it starts.
-        const line = previousEnd + 1 + (info.empty_lines - previousEmpty)
-        previousEnd = info.lines
-        previousEmpty = info.empty_lines
-        return { line, cells: record }
-      })
-    )
-  } catch (error) {
-    if (error instanceof CsvError) {
-      const line = typeof error["lines"] === "number" ? error["lines"] : undefined
-      return Either.left(new DirectoryIssue({ ...(line === undefined ? {} : { line }), message: `malformed CSV (${error.code})` }))
-    }
-    throw error
-  }
+  return Either.right({ line, setting: new Setting.Setting({ urn, name, kind, signedUp, contacts, channel, ...(key !== "none" && { openPgpKey: key }) }) })
 }
 
 export interface Read {
@@ -105,36 +57,14 @@ export interface Read {
 
 /** Every good row as a setting, and every problem in the file. */
 export const read = (text: string): Read => {
-  const parsed = records(text)
-  if (Either.isLeft(parsed)) return { entries: [], issues: [parsed.left] }
-  const [header, ...rows] = parsed.right
-  if (header === undefined) return { entries: [], issues: [new DirectoryIssue({ line: 1, message: "no header row" })] }
-
-  const names = header.cells.map((cell) => cell.toLowerCase())
-  const headerIssues = [
-    ...columns
-      .filter((column) => !names.includes(column))
-      .map((column) => new DirectoryIssue({ line: header.line, column, message: "missing column in the header" })),
-    ...names
-      .filter((name, index) => names.indexOf(name) !== index)
-      .map((column) => new DirectoryIssue({ line: header.line, column, message: "column appears twice in the header" }))
-  ]
-  if (headerIssues.length > 0) return { entries: [], issues: headerIssues }
-
+  const table = CsvTable.read(text, columns, optionalColumns)
   const entries: Array<Entry> = []
-  const issues: Array<DirectoryIssue> = []
-  for (const { cells, line } of rows) {
-    if (cells.length !== names.length) {
-      issues.push(new DirectoryIssue({ line, message: `row has ${cells.length} fields, the header has ${names.length}` }))
-      continue
-    }
-    const byColumn = Object.fromEntries(
-      [...columns, ...optionalColumns].map((column) => [column, cells[names.indexOf(column)] ?? ""])
-    ) as Record<Column, string>
-    Either.match(entry(byColumn, line), {
+  const issues: Array<DirectoryIssue> = [...table.issues]
+  for (const row of table.rows) {
+    Either.match(entry(row), {
       onLeft: (problems) => issues.push(...problems),
       onRight: (ok) => entries.push(ok)
     })
   }
-  return { entries, issues }
+  return { entries, issues: issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) }
 }
