@@ -59,10 +59,11 @@ export type RecipientKind = typeof RecipientKind.Type
 export class ChannelForm extends Schema.Class<ChannelForm>("ChannelForm")({
   channel: Ids.ChannelId,
   /**
+   * `encrypted-file`: an OpenPGP-encrypted file put on the recipient's server (SFTP).
    * `plain-email` exists only so a file that asks for it can be refused by name: the statutory
    * baseline permits encrypted forms only (domain.md requirement 16).
    */
-  form: Schema.Literal("password-protected-attachment", "encrypted-email", "plain-email")
+  form: Schema.Literal("password-protected-attachment", "encrypted-email", "encrypted-file", "plain-email")
 }) {}
 
 export class ChannelRule extends Schema.Class<ChannelRule>("ChannelRule")({

@@ -26,6 +26,14 @@ describe("Baseline: tighten, never loosen", () => {
     expect(Baseline.compare(F.baseline, F.baseline)).toEqual({ loosens: [], narrower: [] })
   })
 
+  it("an encrypted file by SFTP is an encrypted form the baseline allows (an EHE team reached by SFTP)", () => {
+    const viaSftp = edit("          - channel: secure-email\n            form: encrypted-email\n        clause: Bedford ISA 7, 10\n",
+      "          - channel: sftp\n            form: encrypted-file\n        clause: Bedford ISA 7, 10\n", F.bedfordText)
+    const result = Baseline.check(viaSftp, F.baseline)
+    expect(result.errors).toEqual([])
+    expect(Option.isSome(result.agreement)).toBe(true)
+  })
+
   const loosening: ReadonlyArray<{ name: string; text: string; rule: Baseline.LooseningRule; path: string; needle: string }> = [
     { name: "ages above 17", text: edit("    max: 17", "    max: 18"), rule: "no-wider-ages", path: "children.ageBand.max", needle: "    max: 17" },
     { name: "ages below the baseline (nurseries)", text: edit("    min: 4", "    min: 2"), rule: "no-wider-ages", path: "children.ageBand.min", needle: "    min: 4" },

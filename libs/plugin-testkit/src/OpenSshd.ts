@@ -5,7 +5,7 @@
  * the gateway's SFTP drop tests and the SFTP channel's tests.
  */
 import { Context, Effect, Layer, Schedule } from "effect"
-import { execFile, spawn } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -62,7 +62,15 @@ export class Sshd extends Context.Tag("@encompass/plugin-testkit/OpenSshd")<Sshd
   readonly port: number
   readonly user: string
   readonly clientKey: string
+  /** The fingerprint of the host key sshd first started with. */
   readonly hostKey: string
+  /** Stops sshd, as a server that goes down would: new connections are refused. */
+  readonly stop: Effect.Effect<void>
+  /**
+   * Starts the stopped sshd again on the same port and folders; with `newHostKey`, under a fresh
+   * host key, as a rebuilt or impersonated server would. Gives the fingerprint it now presents.
+   */
+  readonly start: (options?: { readonly newHostKey?: boolean }) => Effect.Effect<string>
   /** A fresh empty folder served by sshd. */
   readonly folder: (name: string) => string
   /** Uploads with OpenSSH's `sftp` client in batch mode. */
@@ -103,29 +111,44 @@ export const SshdLive = Layer.scoped(
     // sshd's privilege separation wants this directory; as non-root it is not needed.
     yield* Effect.ignore(Effect.try(() => fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 })))
     let log = ""
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] })
-        child.stderr.on("data", (data: Buffer) => (log += data.toString("utf8")))
-        return child
-      }),
-      (child) =>
-        Effect.async<void>((resume) => {
-          if (child.exitCode !== null) return resume(Effect.void)
-          child.once("exit", () => resume(Effect.void))
-          child.kill("SIGTERM")
-        })
-    )
-    yield* banner(port).pipe(
-      Effect.filterOrFail((ok) => ok && child.exitCode === null, () => "not listening yet"),
-      Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }),
-      Effect.orElse(() => Effect.dieMessage(`sshd did not start:\n${log}`))
-    )
+    let child: ChildProcess | undefined
+    const stop = Effect.async<void>((resume) => {
+      const running = child
+      child = undefined
+      if (running === undefined || running.exitCode !== null || running.signalCode !== null) return resume(Effect.void)
+      running.once("exit", () => resume(Effect.void))
+      running.kill("SIGTERM")
+    })
+    const launch = Effect.gen(function*() {
+      const started = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] })
+      started.stderr.on("data", (data: Buffer) => (log += data.toString("utf8")))
+      child = started
+      yield* banner(port).pipe(
+        Effect.filterOrFail((ok) => ok && started.exitCode === null, () => "not listening yet"),
+        Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }),
+        Effect.orElse(() => Effect.dieMessage(`sshd did not start:\n${log}`))
+      )
+      return yield* Effect.orDie(fingerprintOf(`${hostKeyFile}.pub`))
+    })
+    yield* Effect.addFinalizer(() => stop)
+    const hostKey = yield* launch
+    const start = (options: { readonly newHostKey?: boolean } = {}) =>
+      Effect.gen(function*() {
+        yield* stop
+        if (options.newHostKey === true) {
+          fs.rmSync(hostKeyFile, { force: true })
+          fs.rmSync(`${hostKeyFile}.pub`, { force: true })
+          yield* Effect.orDie(keygen(hostKeyFile))
+        }
+        return yield* launch
+      })
     return {
       port,
       user,
       clientKey,
-      hostKey: yield* Effect.orDie(fingerprintOf(`${hostKeyFile}.pub`)),
+      hostKey,
+      stop,
+      start,
       folder: (name) => {
         const folder = path.join(dir, "drops", name)
         fs.mkdirSync(folder, { recursive: true })
