@@ -88,7 +88,9 @@ export const run = (out: string) =>
     const region = demoRegion({ out, data: folders.data, sink })
     // The region's own composition, as `ingest` and `serve` build it, on the embedded store
     // whatever DATABASE_URL says: the demo never writes to a server.
-    const gateway = Region.layer(region, path.join(out, "demo region"), { store: Sql.layer({ dataDir: folders.data }) })
+    const gateway = Region.layer(region, path.join(out, "demo region"), {
+      store: { layer: Sql.layer({ dataDir: folders.data }), embedded: true }
+    })
 
     const { first, second, verified } = yield* Effect.gen(function*() {
       const feed = yield* FileFeed.make(NicheRmsSource.id, feedFile)

@@ -4,7 +4,8 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { TestDatabase } from "@encompass/store"
+import { TestDatabase, Vault } from "@encompass/store"
+import { Redacted } from "effect"
 
 export const cliRoot = path.resolve(import.meta.dirname, "..")
 /** The `encompass` bundle vitest.shared.ts's globalSetup builds (scripts/Bundle.ts). */
@@ -57,11 +58,13 @@ export interface RegionOptions {
 }
 
 /**
- * Writes a TVP region (`region.yaml`, embedded store `./pgdata` and key `./master.key` unless
- * DATABASE_URL is set) whose secure-email channel sends to `relay`; returns the file's path.
+ * Writes a TVP region (`region.yaml`, embedded store `./pgdata` unless DATABASE_URL is set, key
+ * `./master.key`) whose secure-email channel sends to `relay`; returns the file's path. The key is
+ * written here because with a server database the gateway, rightly, never creates one.
  */
 export const writeRegion = (options: RegionOptions): string => {
   const demo = path.join(cliRoot, "demo")
+  fs.writeFileSync(path.join(options.work, "master.key"), `${Redacted.value(Vault.generateMasterKey())}\n`, { mode: 0o600 })
   fs.writeFileSync(path.join(options.work, "email.json"), JSON.stringify({
     host: options.relay.host,
     port: options.relay.port,

@@ -112,15 +112,25 @@ export const storeAt = (dataDir: string) => {
 /** The store: `DATABASE_URL` when set, else embedded PGlite in the region's data folder. */
 export const storeLayer = (config: RegionConfig) => storeAt(config.dataDir)
 
+/** A store to open, and whether it is embedded: that decides whether a missing key file may be created. */
+export interface Store {
+  readonly layer: Layer.Layer<Sql.Sql, unknown>
+  readonly embedded: boolean
+}
+
+/** The region's store: `DATABASE_URL` when set, else embedded PGlite in its data folder. */
+const regionStore = (config: RegionConfig): Store => ({ layer: storeLayer(config), embedded: !usesServer() })
+
 /**
  * The master key: with a server database every gateway process must share one, so it must exist
- * already; with the embedded store it is created next to the data on first use.
+ * already; with an embedded store it is created next to the data on first use.
  */
-export const vaultLayer = (config: RegionConfig) => MasterKey.vaultLayer({ file: config.masterKeyFile, create: !usesServer() })
+export const vaultLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
+  MasterKey.vaultLayer({ file: config.masterKeyFile, create: store.embedded })
 
 /** The store, vault and audit log: all the operator commands (quarantine, audit) need. */
-export const storageLayer = (config: RegionConfig, store: Layer.Layer<Sql.Sql, unknown> = storeLayer(config)) =>
-  Layer.mergeAll(AuditLog.layer, vaultLayer(config)).pipe(Layer.provideMerge(store))
+export const storageLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
+  Layer.mergeAll(AuditLog.layer, vaultLayer(config, store)).pipe(Layer.provideMerge(store.layer))
 
 /** The settings of the region's `index`th source: `settings`, or niche-rms's `mapping` file, or none. */
 const sourceSettings = (config: RegionConfig, file: string, index: number): PluginSettings.Origin => {
@@ -191,8 +201,8 @@ export const decisionLayer = (config: RegionConfig, file: string) =>
   Layer.unwrapEffect(Effect.map(registry(config, file), (enabled) => decisionLayerWith(config, file, enabled)))
 
 export interface LayerOptions {
-  /** The store instead of the region's (`storeLayer`): the demo's is always embedded. */
-  readonly store?: Layer.Layer<Sql.Sql, unknown> | undefined
+  /** The store instead of the region's: the demo's is always embedded, whatever DATABASE_URL says. */
+  readonly store?: Store | undefined
 }
 
 /** The enabled channels by id; their pools close with the layer. */

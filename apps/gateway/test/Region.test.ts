@@ -73,7 +73,8 @@ const region = (dir: string, lines: ReadonlyArray<string>, directory: ReadonlyAr
     return { file, config: yield* RegionConfig.load(file) } satisfies Written
   })
 
-const build = ({ config, file }: Written) => Layer.build(Region.layer(config, file, { store: Sql.layerTest }))
+// `embedded: true` whichever store runs: each test's key file is its own, so it may be created.
+const build = ({ config, file }: Written) => Layer.build(Region.layer(config, file, { store: { layer: Sql.layerTest, embedded: true } }))
 
 const channelsOf = (written: Written) => Effect.map(build(written), (context) => Context.get(context, ActiveChannels.ActiveChannels))
 
