@@ -10,6 +10,7 @@ import * as FileFeed from "./FileFeed.js"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
 import * as Serve from "@encompass/gateway/Serve"
+import * as KeysCommand from "./KeysCommand.js"
 import * as OutboxCommand from "./OutboxCommand.js"
 import * as OverrideCommand from "./OverrideCommand.js"
 import * as PolicyCommand from "./PolicyCommand.js"
@@ -135,7 +136,7 @@ const serve = Command.make("serve", { config: regionFile }, ({ config }) => Serv
 
 export const command = Command.make("encompass").pipe(
   Command.withDescription("Operation Encompass gateway"),
-  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, OverrideCommand.command, PolicyCommand.command, ReportCommand.command, audit])
+  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, OverrideCommand.command, PolicyCommand.command, ReportCommand.command, audit, KeysCommand.command])
 )
 
 export const run = Command.run(command, { name: "encompass", version: "0.1.0" })

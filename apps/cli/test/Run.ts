@@ -98,8 +98,12 @@ export const writeRegion = (options: RegionOptions): string => {
 export interface DownRelayRegion {
   /** The region file, naming the store and key `ingest` used. */
   readonly region: string
-  /** Runs `encompass` on this region's database. */
-  readonly run: (args: ReadonlyArray<string>) => Promise<Result>
+  /** The region's folder: its store (embedded), key file and settings. */
+  readonly work: string
+  /** The server database, when DATABASE_URL is set; else the store is `work/pgdata`. */
+  readonly databaseUrl: string | undefined
+  /** Runs `encompass` on this region's database (`env` adds to or overrides its environment). */
+  readonly run: (args: ReadonlyArray<string>, env?: Record<string, string>) => Promise<Result>
   /** The demo feed's ingest: every notification left queued for a retry. */
   readonly ingested: Result
   readonly cleanUp: () => Promise<void>
@@ -113,12 +117,15 @@ export const downRelayRegion = async (name: string): Promise<DownRelayRegion> =>
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `encompass-${name}-`))
   const demo = path.join(cliRoot, "demo")
   const database = await freshDatabase()
-  const run = (args: ReadonlyArray<string>) => encompass(args, { DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "" })
+  const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+    encompass(args, { DATABASE_URL: database.url ?? "", ENCOMPASS_MASTER_KEY: "", ...env })
   const region = writeRegion({ work, relay: { host: "127.0.0.1", port: await closedPort() } })
   // The same store and key as the region file names.
   const ingested = await run(["ingest", "--config", region, path.join(demo, "niche-feed.csv")])
   return {
     region,
+    work,
+    databaseUrl: database.url,
     run,
     ingested,
     cleanUp: async () => {

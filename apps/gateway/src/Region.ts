@@ -11,7 +11,7 @@ import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import { SftpChannel } from "@encompass/channel-sftp"
 import { Authorities, Directory } from "@encompass/directory"
 import type { Agreement } from "@encompass/isa-policy"
-import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox } from "@encompass/pipeline"
+import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox, SubjectKeys } from "@encompass/pipeline"
 import { Manifest, PluginRegistry } from "@encompass/plugin-sdk"
 import { AthenaSource } from "@encompass/source-athena"
 import { JsonSource } from "@encompass/source-json"
@@ -130,7 +130,10 @@ export const vaultLayer = (config: RegionConfig, store: Store = regionStore(conf
 
 /** The store, vault and audit log: all the operator commands (quarantine, audit) need. */
 export const storageLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
-  Layer.mergeAll(AuditLog.layer, vaultLayer(config, store)).pipe(Layer.provideMerge(store.layer))
+  Layer.mergeAll(AuditLog.layer, Layer.effectDiscard(SubjectKeys.checkMasterKey)).pipe(
+    Layer.provideMerge(vaultLayer(config, store)),
+    Layer.provideMerge(store.layer)
+  )
 
 /** The settings of the region's `index`th source: `settings`, or niche-rms's `mapping` file, or none. */
 const sourceSettings = (config: RegionConfig, file: string, index: number): PluginSettings.Origin => {

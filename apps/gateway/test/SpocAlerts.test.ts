@@ -8,7 +8,7 @@
 import { AuditLog } from "@encompass/audit"
 import { ActiveAgreement, ActiveChannels, Alerts, DeadlineWatch, Outbox } from "@encompass/pipeline"
 import { SecureEmailChannel, SecureEmailConfig } from "@encompass/channel-secure-email"
-import { Sql } from "@encompass/store"
+import { Sql, Vault } from "@encompass/store"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Exit, HashMap, Layer, List, Logger, Schema, Scope } from "effect"
 import { simpleParser } from "mailparser"
@@ -213,16 +213,16 @@ const insert = (deadlineAt: Date, options: { readonly body?: unknown; readonly d
     const reference = `EG-7E57-${Date.now().toString(16).slice(-4).toUpperCase()}-${String(sequence).padStart(4, "0")}`
     const body = options.body ?? { child: { givenName: "Amelia", familyName: "Hartwell" } }
     const nextAttemptAt = new Date(Date.now() + (options.dueNow === true ? -1_000 : 86_400_000))
-    yield* sql.query`INSERT INTO notification (key, reference, source, occurrence, version, recipient, channel, deadline, body, attempts,
-        next_attempt_at)
+    yield* sql.query`INSERT INTO notification (key, reference, source, occurrence, version, recipient, channel, deadline, body, children,
+        attempts, next_attempt_at)
       VALUES (${reference}, ${reference}, 'niche-rms', ${`43/${9000 + sequence}/26`}, 1, 'setting:100001', 'secure-email', ${deadlineAt},
-        ${JSON.stringify(body)}::jsonb, 2, ${nextAttemptAt})`
+        ${JSON.stringify(body)}::jsonb, '{P1}', 2, ${nextAttemptAt})`
     return reference
   })
 
 const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000)
 
-const TestLive = AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest))
+const TestLive = Layer.mergeAll(AuditLog.layer, Vault.layerTest).pipe(Layer.provideMerge(Sql.layerTest))
 
 layer(TestLive, { excludeTestServices: true, timeout: 120_000 })("SpocAlerts", (it) => {
   it.scoped("a deadline scan's alerts reach the SPOC as one email over STARTTLS, after the wait for companions", () =>

@@ -30,7 +30,8 @@ export const Stage = Schema.Literal(
   "withdrawn",
   "overridden",
   "override-revoked",
-  "purged"
+  "purged",
+  "keys-rotated"
 )
 export type Stage = typeof Stage.Type
 

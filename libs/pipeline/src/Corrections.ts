@@ -20,10 +20,12 @@ import { Correction, Deadline } from "@encompass/isa-policy"
 import type { Agreement } from "@encompass/isa-policy"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
+import type { Vault } from "@encompass/store"
 import { DateTime, Effect, Either, Option, Schema } from "effect"
 import { ActiveAgreement, ActiveCalendar } from "./ActiveAgreement.js"
 import * as FeedInbox from "./FeedInbox.js"
 import { enqueue } from "./internal/enqueue.js"
+import * as NotificationBody from "./internal/NotificationBody.js"
 import { randomReference } from "./internal/reference.js"
 
 interface Earlier {
@@ -44,7 +46,11 @@ export interface Planned {
   readonly supersedes: string | null
 }
 
-const decode = Schema.decodeUnknownEither(Notification.Notification)
+/** An earlier row with its body opened (a shredded or unreadable one is Left). */
+type Opened = Earlier & { readonly opened: Either.Either<Notification.Notification, unknown> }
+
+const opening = (row: Earlier): Effect.Effect<Opened, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
+  Effect.map(NotificationBody.open(row.reference, row.body), (opened) => ({ ...row, opened }))
 
 /** Delivered, attempted (a failed attempt may still have arrived) or being attempted right now. */
 const mayHaveArrived = (row: Earlier): boolean => row.state === "delivered" || row.attempts > 0 || row.in_flight
@@ -62,7 +68,7 @@ interface Held {
  * its newest version that may have arrived: one notification, and any supplements of it that
  * may have arrived too (a supplement adds children to it, `Supplement`).
  */
-const heldBy = (rows: ReadonlyArray<Earlier>): Map<string, Held> => {
+const heldBy = (rows: ReadonlyArray<Opened>): Map<string, Held> => {
   const held = new Map<string, Held>()
   const settled = new Map<string, number>()
   const parts = new Map<string, Array<{ readonly id: string; readonly notification: Notification.DataNotification }>>()
@@ -72,7 +78,7 @@ const heldBy = (rows: ReadonlyArray<Earlier>): Map<string, Held> => {
     if (version !== undefined && version !== row.version) continue
     const first = version === undefined
     settled.set(row.recipient, row.version)
-    const decoded = decode(row.body)
+    const decoded = row.opened
     // Unreadable (the outbox dead-letters such a row): the new version then goes as an ordinary notification.
     if (first && (row.kind === "withdrawal" || Either.isLeft(decoded) || Notification.isWithdrawal(decoded.right))) {
       settled.set(row.recipient, Number.NaN)
@@ -126,7 +132,7 @@ export const forNewVersion = (
     readonly calendar: Option.Option<SchoolCalendar.SchoolCalendar>
   },
   notifications: ReadonlyArray<Notification.DataNotification>
-): Effect.Effect<ReadonlyArray<Planned>, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog> =>
+): Effect.Effect<ReadonlyArray<Planned>, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | Vault.Vault> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
@@ -144,7 +150,7 @@ export const forNewVersion = (
         coalesce(claimed_until > now(), false) AS in_flight, body
       FROM notification WHERE source = ${source} AND occurrence = ${occurrence} AND version < ${version}
       ORDER BY version DESC, id DESC`
-    const held = heldBy(earlier)
+    const held = heldBy(yield* Effect.forEach(earlier, opening))
     if (held.size === 0) return notifications.map((notification) => ({ notification, supersedes: null }))
 
     const planned: Array<Planned> = []
@@ -201,7 +207,7 @@ export type Withdrawn =
 export const withdraw = (
   reference: string,
   options: { readonly operator: string; readonly note: string }
-): Effect.Effect<Withdrawn, WithdrawError | SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | ActiveAgreement> =>
+): Effect.Effect<Withdrawn, WithdrawError | SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | ActiveAgreement | Vault.Vault> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
@@ -219,7 +225,7 @@ export const withdraw = (
       const [later] = yield* sql.query<{ reference: string }>`SELECT reference FROM notification
         WHERE source = ${row.source} AND occurrence = ${row.occurrence} AND recipient = ${row.recipient} AND version > ${row.version} ORDER BY version DESC LIMIT 1`
       if (later !== undefined) return yield* refuse("NotWithdrawable", `a later version, ${later.reference}, replaced it: withdraw that one`)
-      const decoded = decode(row.body)
+      const decoded = yield* NotificationBody.open(row.reference, row.body)
       if (Either.isLeft(decoded) || Notification.isWithdrawal(decoded.right)) {
         return yield* refuse("NotWithdrawable", "the stored notification is unreadable")
       }

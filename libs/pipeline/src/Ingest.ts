@@ -96,7 +96,8 @@ export const process = (
           repeats += 1
           const stored = yield* IncidentTable.find(incident.source, incident.occurrence, incident.version)
           // The same record, wherever it sits in the feed, is a repeat; different content is not.
-          if (!Option.exists(stored, (s) => s.sameRecordAs(incident))) {
+          const same = Option.isSome(stored) && (yield* stored.value.sameRecordAs(incident))
+          if (!same) {
             // Never silently keep the old content nor send the new: a correction needs a new version (TVP ISA 4.1).
             return yield* quarantine(new Rejection.Rejection({
               source: incident.source,

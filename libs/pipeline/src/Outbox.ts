@@ -25,11 +25,14 @@ import { Notification } from "@encompass/domain"
 import { Authorization } from "@encompass/isa-policy"
 import { ChannelPlugin } from "@encompass/plugin-sdk"
 import { Sql, SqlError } from "@encompass/store"
-import { Chunk, Duration, Effect, Either, Option, Schedule, Schema } from "effect"
+import type { Vault } from "@encompass/store"
+import { Chunk, Duration, Effect, Either, Option, Schedule } from "effect"
 import { ActiveAgreement } from "./ActiveAgreement.js"
 import { ActiveChannels } from "./ActiveChannels.js"
 import * as Alerts from "./Alerts.js"
 import type { DeliveryLine } from "./IngestReport.js"
+import * as NotificationBody from "./internal/NotificationBody.js"
+import type { Unreadable } from "./internal/sealed.js"
 
 /** How long one attempt may take, by default, before it counts as a retryable timeout. */
 export const defaultAttemptTimeout = Duration.seconds(60)
@@ -110,8 +113,6 @@ type Outcome =
 
 const dead = (reason: DeadReason, detail: string): Effect.Effect<Outcome> => Effect.succeed({ _tag: "dead", reason, detail })
 
-const decodeNotification = Schema.decodeUnknownEither(Notification.Notification)
-
 /**
  * Claims and attempts the due notifications of one channel, up to its concurrency at once, until
  * none of that channel is left; reports each outcome. The workers run one of these per channel.
@@ -119,7 +120,7 @@ const decodeNotification = Schema.decodeUnknownEither(Notification.Notification)
 export const deliverChannel = (channel: ChannelPlugin.ChannelPlugin, options: Options = {}): Effect.Effect<
   ReadonlyArray<DeliveryLine>,
   SqlError.SqlError,
-  Sql.Sql | AuditLog.AuditLog | ActiveAgreement
+  Sql.Sql | AuditLog.AuditLog | ActiveAgreement | Vault.Vault
 > =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
@@ -129,10 +130,12 @@ export const deliverChannel = (channel: ChannelPlugin.ChannelPlugin, options: Op
     const attemptTimeout = Duration.decode(options.attemptTimeout ?? defaultAttemptTimeout)
     const lease = Duration.max(Duration.decode(options.lease ?? defaultLease), Duration.sum(attemptTimeout, Duration.seconds(1)))
 
-    const attempt = (due: Due): Effect.Effect<Outcome> => {
-      const decoded = decodeNotification(due.body)
-      if (Either.isLeft(decoded)) return dead("unreadable", "stored notification is unreadable")
-      const notification = decoded.right
+    const attempt = (due: Due): Effect.Effect<Outcome, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
+      Effect.flatMap(NotificationBody.open(due.reference, due.body), (opened) => attemptOpened(due, opened))
+
+    const attemptOpened = (due: Due, opened: Either.Either<Notification.Notification, Unreadable>): Effect.Effect<Outcome> => {
+      if (Either.isLeft(opened)) return dead("unreadable", NotificationBody.unreadable(opened.left))
+      const notification = opened.right
       // The row's channel chose the plugin; a body routed elsewhere was altered after it was decided.
       if (notification.route.channel !== channel.id) return dead("unreadable", "stored notification's route does not match its channel")
       const authorized = Authorization.authorize(notification, agreement)
@@ -294,7 +297,7 @@ export const deliverChannel = (channel: ChannelPlugin.ChannelPlugin, options: Op
 export const deliverDueWith = (options: Options = {}): Effect.Effect<
   ReadonlyArray<DeliveryLine>,
   SqlError.SqlError,
-  Sql.Sql | AuditLog.AuditLog | ActiveChannels | ActiveAgreement
+  Sql.Sql | AuditLog.AuditLog | ActiveChannels | ActiveAgreement | Vault.Vault
 > =>
   Effect.flatMap(ActiveChannels, (channels) =>
     Effect.forEach(channels.values(), (channel) => deliverChannel(channel, options), { concurrency: "unbounded" }).pipe(

@@ -129,8 +129,8 @@ export const grant = (request: {
     yield* checkText("grant", "--reason", request.reason, 500)
     const { source, version } = yield* latest("grant", request.occurrence, request.source)
     return yield* sql.transaction(AuditLog.deferred(Effect.gen(function*() {
-      const stored = yield* IncidentTable.find(source, request.occurrence, version)
-      if (Option.isNone(stored)) return yield* fail("grant", "NotFound", `no incident with occurrence ${request.occurrence} is stored`)
+      const stored = yield* IncidentTable.findReadable(source, request.occurrence, version)
+      if (Option.isNone(stored)) return yield* fail("grant", "NotFound", `no incident with occurrence ${request.occurrence} is stored (or its data was deleted)`)
       const { feedId, incident } = stored.value
       const child = incident.children.find((c) => c.ref === request.child)
       if (child === undefined) {
@@ -199,7 +199,7 @@ export interface Revoked {
 /** The data notifications of an occurrence not cancelled, oldest first, with the children each carries. */
 const notificationsOf = (source: string, occurrence: string) =>
   Effect.flatMap(Sql.Sql, (sql) =>
-    sql.query`SELECT reference, recipient, version, state, attempts, body->'children' AS children FROM notification
+    sql.query`SELECT reference, recipient, version, state, attempts, children FROM notification
       WHERE source = ${source} AND occurrence = ${occurrence} AND kind <> 'withdrawal' AND state <> 'cancelled' ORDER BY id`
   ).pipe(Effect.flatMap((rows) => Effect.orDie(Schema.decodeUnknown(Schema.Array(Released))(rows))))
 
@@ -224,8 +224,8 @@ export const revoke = (
         detail: { occurrence: row.occurrence, child: row.child_ref, recipient: row.recipient, by: request.by, reason: request.reason }
       })
       const { source, version } = yield* latest("revoke", row.occurrence, row.source)
-      const stored = yield* IncidentTable.find(source, row.occurrence, version)
-      if (Option.isNone(stored)) return yield* fail("revoke", "NotFound", `no incident with occurrence ${row.occurrence} is stored`)
+      const stored = yield* IncidentTable.findReadable(source, row.occurrence, version)
+      if (Option.isNone(stored)) return yield* fail("revoke", "NotFound", `no incident with occurrence ${row.occurrence} is stored (or its data was deleted)`)
       const decided = yield* Redecide.decide(stored.value.incident, { feedId: stored.value.feedId, cause: `override ${id} revoked by ${request.by}` })
       return { row: updated, decided }
     })))

@@ -21,6 +21,7 @@ import type { Eligibility } from "@encompass/isa-policy"
 import { Explain, Policy } from "@encompass/isa-policy"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
+import type { Vault } from "@encompass/store"
 import { DateTime, Effect, Option, Schema } from "effect"
 import { ActiveAgreement, ActiveCalendar } from "./ActiveAgreement.js"
 import { ActiveSources } from "./ActiveSources.js"
@@ -47,7 +48,7 @@ export class RedecideError extends Schema.TaggedError<RedecideError>()("@encompa
   }
 }
 
-export type Requirements = Sql.Sql | AuditLog.AuditLog | ActiveSources | Directory.Directory | ActiveAgreement
+export type Requirements = Sql.Sql | Vault.Vault | AuditLog.AuditLog | ActiveSources | Directory.Directory | ActiveAgreement
 
 /** What deciding one version did. */
 export interface Decided {
@@ -181,8 +182,8 @@ export const again = (
     const refuse = (reason: RedecideError["reason"], detail: string) =>
       new RedecideError({ module: "Redecide", method: "again", reason, occurrence: target.occurrence, detail })
     return yield* sql.transaction(AuditLog.deferred(Effect.gen(function*() {
-      const stored = yield* IncidentTable.find(target.source, target.occurrence, target.version)
-      if (Option.isNone(stored)) return yield* refuse("NotFound", `version ${target.version} is not stored`)
+      const stored = yield* IncidentTable.findReadable(target.source, target.occurrence, target.version)
+      if (Option.isNone(stored)) return yield* refuse("NotFound", `version ${target.version} is not stored, or its data was deleted under retention`)
       const [latest = target.version] = yield* IncidentTable.versions(target.source, target.occurrence)
       if (latest > target.version) {
         return yield* refuse("Superseded", `version ${target.version} was replaced by version ${latest}, which is what is decided now`)

@@ -107,18 +107,19 @@ layer(TestLive, { timeout: 120_000 })("Ingest", (it) => {
       ])
     }))
 
-  it.effect("a stored notification altered to carry a field the agreement does not permit is never delivered", () =>
+  it.effect("a stored notification altered in the database is never delivered: its sealed body no longer authenticates", () =>
     Effect.gen(function*() {
       const recording = yield* Recording
       yield* Ref.set(recording.behaviour, "transport-error")
       yield* ingest("tampered.csv", [Fixtures.incident("43/100010/26", [{ ref: "A", urn: "100001", line: 2 }])])
       yield* Ref.set(recording.behaviour, "accept")
-      // Someone with database access adds the date of birth, which TVP ISA 3 does not list.
+      // Someone with database access, but not the master key, swaps in the shared part of another notification.
       yield* rows`UPDATE notification SET next_attempt_at = now(),
-        body = jsonb_set(body, '{payload,children,0,dateOfBirth}', '"2016-05-01"') WHERE occurrence = ${"43/100010/26"}`
+        body = jsonb_set(body, '{shared}', (SELECT body->'shared' FROM notification WHERE occurrence <> ${"43/100010/26"} ORDER BY id LIMIT 1))
+        WHERE occurrence = ${"43/100010/26"}`
       const report = yield* ingest("tampered-again.csv", [])
       const line = report.deliveries.find((d) => d.outcome === "dead")
-      expect(line?.detail).toMatch(/dateOfBirth/)
+      expect(line?.detail).toMatch(/unreadable: the sealed notification does not authenticate/)
       expect(yield* deliveredTo("43/100010/26")).toEqual([])
     }))
 

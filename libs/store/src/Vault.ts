@@ -6,7 +6,7 @@
  */
 import { Config, Context, Effect, Layer, Redacted, Schema } from "effect"
 import type { ConfigError } from "effect"
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto"
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto"
 
 export class VaultError extends Schema.TaggedError<VaultError>()("VaultError", {
   module: Schema.Literal("Vault"),
@@ -25,6 +25,8 @@ export interface DataKey {
   /** `nonce ‖ ciphertext ‖ tag`. `context` is bound to the ciphertext (AAD): say what it is. */
   readonly seal: (plaintext: Uint8Array, context: string) => Uint8Array
   readonly open: (sealed: Uint8Array, context: string) => Effect.Effect<Uint8Array, VaultError>
+  /** HMAC-SHA256 (hex) under a key derived from this one: a lookup or comparison that never stores the text. */
+  readonly mac: (text: string) => string
 }
 
 export interface Vault {
@@ -32,6 +34,8 @@ export interface Vault {
   readonly keyId: string
   readonly newKey: Effect.Effect<DataKey>
   readonly unwrap: (wrapped: Uint8Array) => Effect.Effect<DataKey, VaultError>
+  /** `key` (unwrapped by any vault) wrapped under this vault's master key: rotation re-wraps, it never re-encrypts data. */
+  readonly rewrap: (key: DataKey) => Uint8Array
 }
 
 export const Vault = Context.GenericTag<Vault>("@encompass/store/Vault")
@@ -65,16 +69,25 @@ const decrypt = (key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Arr
 const fail = (method: string, reason: VaultError["reason"], detail: string) =>
   new VaultError({ module: "Vault", method, reason, detail })
 
-const dataKey = (key: Uint8Array, wrapped: Uint8Array): DataKey => ({
-  wrapped,
-  seal: (plaintext, context) => encrypt(key, plaintext, Buffer.from(context)),
-  open: (sealed, context) => {
-    const plaintext = decrypt(key, sealed, Buffer.from(context))
-    return plaintext === undefined
-      ? Effect.fail(fail("open", "Tampered", `the sealed ${context.split(":")[0]} does not authenticate under its key`))
-      : Effect.succeed(plaintext)
+// A data key's bytes, for `rewrap` alone: they never leave this module otherwise.
+const rawKeys = new WeakMap<DataKey, Uint8Array>()
+
+const dataKey = (key: Uint8Array, wrapped: Uint8Array): DataKey => {
+  const macKey = Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), "encompass-mac-v1", KEY))
+  const made: DataKey = {
+    wrapped,
+    seal: (plaintext, context) => encrypt(key, plaintext, Buffer.from(context)),
+    open: (sealed, context) => {
+      const plaintext = decrypt(key, sealed, Buffer.from(context))
+      return plaintext === undefined
+        ? Effect.fail(fail("open", "Tampered", `the sealed ${context.split(":")[0]} does not authenticate under its key`))
+        : Effect.succeed(plaintext)
+    },
+    mac: (text) => createHmac("sha256", macKey).update(text).digest("hex")
   }
-})
+  rawKeys.set(made, key)
+  return made
+}
 
 /** A vault over a 32-byte master key. */
 export const make = (masterKey: Redacted.Redacted<Uint8Array>): Effect.Effect<Vault, VaultError> =>
@@ -83,12 +96,18 @@ export const make = (masterKey: Redacted.Redacted<Uint8Array>): Effect.Effect<Va
     if (master.byteLength !== KEY) return yield* fail("make", "InvalidMasterKey", `the master key must be ${KEY} bytes, not ${master.byteLength}`)
     const id = createHash("sha256").update("encompass-vault-key-id").update(master).digest().subarray(0, KEY_ID)
     const header = Buffer.concat([Buffer.from([VERSION]), id])
+    const wrap = (key: Uint8Array) => Buffer.concat([header, encrypt(master, key, header)])
     return {
       keyId: id.toString("hex"),
       newKey: Effect.sync(() => {
         const key = randomBytes(KEY)
-        return dataKey(key, Buffer.concat([header, encrypt(master, key, header)]))
+        return dataKey(key, wrap(key))
       }),
+      rewrap: (key) => {
+        const raw = rawKeys.get(key)
+        if (raw === undefined) throw new Error("Vault.rewrap: not a data key of a vault")
+        return wrap(raw)
+      },
       unwrap: (wrapped) =>
         Effect.gen(function*() {
           const bytes = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength)

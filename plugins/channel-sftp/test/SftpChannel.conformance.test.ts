@@ -24,7 +24,6 @@ describe.skipIf(!OpenSshd.runSshTests)(OpenSshd.titled("SftpChannel conformance"
     invalidConfigs: [
       { name: "no pinned host key", config: { ...Fixtures.encoded(stand, "/inbound"), hostKey: undefined } },
       { name: "a host key not in OpenSSH's SHA256 form", config: Fixtures.encoded(stand, "/inbound", { hostKey: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" }) },
-      { name: "a relative private key path", config: Fixtures.encoded(stand, "/inbound", { privateKey: "keys/council_ed25519" }) },
       { name: "a password under 12 characters", config: Fixtures.encoded(stand, "/inbound", { passwords: { [`ehe-team:${Fixtures.council}`]: "short-pw" } }) },
       { name: "a password keyed by something that is not a recipient key", config: Fixtures.encoded(stand, "/inbound", { passwords: { "E06000055": Fixtures.password } }) },
       { name: "a port out of range", config: Fixtures.encoded({ ...stand, port: 70_000 }, "/inbound") },

@@ -1,18 +1,20 @@
 /**
- * The `incident` table: one row per occurrence version as normalised from its source, with the
- * hash that tells a record received again from a different one at the same version.
+ * The `incident` table: one row per occurrence version as normalised from its source, sealed per
+ * subject (`sealed`: the occurrence's details under its key, each child under theirs), with a keyed
+ * MAC that tells a record received again from a different one at the same version.
  */
 import { Incident } from "@encompass/domain"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
-import { DateTime, Effect, Option, Schema } from "effect"
-import { createHash } from "node:crypto"
+import type { Vault } from "@encompass/store"
+import { DateTime, Effect, Either, Option, Schema } from "effect"
+import * as SubjectKeys from "../SubjectKeys.js"
+import * as Sealed from "./sealed.js"
 
 const encode = Schema.encodeSync(Incident.Incident)
+const decode = Schema.decodeUnknownEither(Incident.Incident)
 
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
-
-/** JSON with sorted keys, so a body read back from jsonb and a fresh one compare by content. */
+/** JSON with sorted keys, so a body read back and a fresh one compare by content. */
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
@@ -28,27 +30,36 @@ const content = (body: unknown): string => {
   return canonical({ ...rest, children: (children ?? []).map(({ locator: _locator, ...child }) => child) })
 }
 
+const context = (source: string, occurrence: string, version: number) => `incident:${source}/${occurrence}/${version}`
+
+/** The keyed MAC of a record's content: equal for the same record at any place in a feed, and no use to anyone guessing it without the key. */
+const macOf = (body: unknown) => Effect.map(SubjectKeys.storeKey("lookup"), (key) => key.mac(content(body)))
+
 /** Inserts the version unless it is stored; the primary key, not a prior read, decides, so two gateways cannot both act on it. */
-export const insert = (incident: Incident.Incident, feedId: string): Effect.Effect<boolean, SqlError.SqlError, Sql.Sql> =>
+export const insert = (incident: Incident.Incident, feedId: string): Effect.Effect<boolean, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
-    const body = encode(incident)
+    const { children, ...shared } = encode(incident)
+    const sealed = yield* Sealed.seal(
+      { source: incident.source, occurrence: incident.occurrence, context: context(incident.source, incident.occurrence, incident.version) },
+      { shared, children: children.map((child) => ({ ref: child.ref, value: child })) }
+    )
+    const mac = yield* macOf(encode(incident))
     const inserted = yield* sql.use((s) =>
-      s`INSERT INTO incident (source, occurrence, version, category, occurred_at, feed_id, body, body_sha256)
+      s`INSERT INTO incident (source, occurrence, version, category, occurred_at, feed_id, body, body_mac)
         VALUES (${incident.source}, ${incident.occurrence}, ${incident.version}, ${incident.category},
-          ${DateTime.toDate(incident.occurredAt)}, ${feedId}, ${s.json(body as never)}, ${sha256(JSON.stringify(body))})
+          ${DateTime.toDate(incident.occurredAt)}, ${feedId}, ${s.json(sealed as never)}, ${mac})
         ON CONFLICT (source, occurrence, version) DO NOTHING RETURNING 1`
     )
     return inserted.length > 0
   })
 
-const StoredRow = Schema.Struct({ feed_id: Schema.String, body_sha256: Schema.String, body: Schema.Unknown })
-
 export interface Stored {
   readonly feedId: string
-  readonly incident: Incident.Incident
-  /** Whether `than` is this version's record: byte for byte, or the same content at another place in a feed. */
-  readonly sameRecordAs: (than: Incident.Incident) => boolean
+  /** The record, or why it can no longer be read (its subjects' keys were shredded). */
+  readonly incident: Either.Either<Incident.Incident, Sealed.Unreadable>
+  /** Whether `than` is this version's record, at any place in a feed; told by its MAC alone once shredded. */
+  readonly sameRecordAs: (than: Incident.Incident) => Effect.Effect<boolean, SqlError.SqlError, Sql.Sql | Vault.Vault>
 }
 
 /** The stored version; none when it is not stored. */
@@ -56,23 +67,36 @@ export const find = (
   source: string,
   occurrence: string,
   version: number
-): Effect.Effect<Option.Option<Stored>, SqlError.SqlError, Sql.Sql> =>
+): Effect.Effect<Option.Option<Stored>, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
-    const rows = yield* sql.query`SELECT feed_id::text AS feed_id, body_sha256, body FROM incident
+    const [row] = yield* sql.query<{ feed_id: string; body_mac: string; body: unknown }>`SELECT feed_id::text AS feed_id, body_mac, body FROM incident
       WHERE source = ${source} AND occurrence = ${occurrence} AND version = ${version}`
-    const [row] = yield* Effect.orDie(Schema.decodeUnknown(Schema.Array(StoredRow))(rows))
     if (row === undefined) return Option.none()
-    const incident = yield* Effect.orDie(Schema.decodeUnknown(Incident.Incident)(row.body))
+    const opened = yield* Sealed.open(row.body, context(source, occurrence, version))
+    const incident = Either.flatMap(opened, ({ children, shared }) =>
+      Either.mapLeft(
+        decode({ ...(shared as object), children: children.map((c) => c.value) }),
+        (): Sealed.Unreadable => ({ _tag: "Corrupt", detail: "the stored incident does not decode" })
+      ))
     return Option.some({
       feedId: row.feed_id,
       incident,
-      sameRecordAs: (than: Incident.Incident) => {
-        const body = encode(than)
-        return sha256(JSON.stringify(body)) === row.body_sha256 || content(body) === content(row.body)
-      }
+      sameRecordAs: (than: Incident.Incident) => Effect.map(macOf(encode(than)), (mac) => mac === row.body_mac)
     })
   })
+
+/** The stored version when it can still be read; none when it is not stored or its data was shredded. */
+export const findReadable = (
+  source: string,
+  occurrence: string,
+  version: number
+): Effect.Effect<Option.Option<{ readonly feedId: string; readonly incident: Incident.Incident }>, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
+  Effect.map(find(source, occurrence, version), Option.flatMap((stored) =>
+    Either.match(stored.incident, {
+      onLeft: () => Option.none(),
+      onRight: (incident) => Option.some({ feedId: stored.feedId, incident })
+    })))
 
 /** The versions of an occurrence stored, newest first. */
 export const versions = (source: string, occurrence: string): Effect.Effect<ReadonlyArray<number>, SqlError.SqlError, Sql.Sql> =>

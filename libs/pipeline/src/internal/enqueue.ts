@@ -2,9 +2,9 @@ import { AuditLog } from "@encompass/audit"
 import { Notification, Recipient } from "@encompass/domain"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
-import { DateTime, Effect, Schema } from "effect"
-
-const encodeNotification = Schema.encodeSync(Notification.Notification)
+import type { Vault } from "@encompass/store"
+import { DateTime, Effect } from "effect"
+import * as NotificationBody from "./NotificationBody.js"
 
 /**
  * Puts a notification in the outbox, in the caller's transaction, and audits it: "queued", and
@@ -15,17 +15,19 @@ export const enqueue = (
   source: string,
   notification: Notification.Notification,
   supersedes: string | null = null
-): Effect.Effect<boolean, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog> =>
+): Effect.Effect<boolean, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | Vault.Vault> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
     const kind = Notification.kindOf(notification)
     const recipient = Recipient.recipientKey(notification.recipient)
+    const body = yield* NotificationBody.seal(source, notification)
     const inserted = yield* sql.use((s) =>
-      s`INSERT INTO notification (key, reference, source, occurrence, version, recipient, channel, deadline, body, kind, supersedes)
+      s`INSERT INTO notification (key, reference, source, occurrence, version, recipient, channel, deadline, body, children, kind, supersedes)
         VALUES (${notification.key}, ${notification.reference}, ${source}, ${notification.occurrence},
           ${notification.version}, ${recipient}, ${notification.route.channel},
-          ${DateTime.toDate(notification.deadline)}, ${s.json(encodeNotification(notification) as never)}, ${kind}, ${supersedes})
+          ${DateTime.toDate(notification.deadline)}, ${s.json(body as never)},
+          ${s.array([...notification.children])}, ${kind}, ${supersedes})
         ON CONFLICT (key) DO NOTHING RETURNING id`
     )
     if (inserted.length === 0) return false

@@ -27,7 +27,7 @@ export const supplementOf = (
 ): Effect.Effect<Option.Option<Notification.DataNotification>, SqlError.SqlError, Sql.Sql> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
-    const rows = yield* sql.query`SELECT reference, version, kind, state, body->'children' AS children FROM notification
+    const rows = yield* sql.query`SELECT reference, version, kind, state, children FROM notification
       WHERE source = ${source} AND occurrence = ${next.occurrence} AND recipient = ${Recipient.recipientKey(next.recipient)}
         AND version = ${next.version} ORDER BY id`.pipe(Effect.flatMap((r) => Effect.orDie(Schema.decodeUnknown(Stored)(r))))
     const held = rows.filter((r) => r.kind !== "withdrawal" && r.state !== "cancelled")
