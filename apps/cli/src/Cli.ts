@@ -16,6 +16,7 @@ import * as OverrideCommand from "./OverrideCommand.js"
 import * as PolicyCommand from "./PolicyCommand.js"
 import * as QuarantineCommand from "./QuarantineCommand.js"
 import * as ReportCommand from "./ReportCommand.js"
+import * as RetentionCommand from "./RetentionCommand.js"
 import * as SourceChoice from "./SourceChoice.js"
 import * as SampleFeed from "./SampleFeed.js"
 import * as Summary from "./Summary.js"
@@ -136,7 +137,7 @@ const serve = Command.make("serve", { config: regionFile }, ({ config }) => Serv
 
 export const command = Command.make("encompass").pipe(
   Command.withDescription("Operation Encompass gateway"),
-  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, OverrideCommand.command, PolicyCommand.command, ReportCommand.command, audit, KeysCommand.command])
+  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, OverrideCommand.command, PolicyCommand.command, ReportCommand.command, audit, KeysCommand.command, RetentionCommand.command])
 )
 
 export const run = Command.run(command, { name: "encompass", version: "0.1.0" })

@@ -196,6 +196,13 @@ const decisionLayerWith = (config: RegionConfig, file: string, enabled: Registry
     )
   }))
 
+/** The region's agreement alone, checked against the statutory baseline: what the retention run reads. */
+export const agreementLayer = (config: RegionConfig) =>
+  Layer.effect(
+    ActiveAgreement.ActiveAgreement,
+    Effect.flatMap(AgreementFiles.loadBaseline(AgreementFiles.baselineFile), (baseline) => AgreementFiles.loadAgreement(config.agreement, baseline))
+  )
+
 /**
  * What deciding needs and nothing more — the enabled sources, the agreement, the calendar and the
  * settings and authorities directories, no store and no channel: `policy explain` runs on it, and `layer` builds on it.

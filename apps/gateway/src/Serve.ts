@@ -33,6 +33,7 @@ export const serve = (config: RegionConfig.RegionConfig, file: string) =>
     const smtp = config.smtp === undefined ? Option.none() : Option.some(yield* SmtpInbox.make(config.smtp))
     for (const drop of config.sftp) yield* Effect.forkScoped(SftpDrop.run(drop))
     yield* Effect.forkScoped(Workers.sweeper)
+    yield* Effect.forkScoped(Workers.retention)
     yield* Effect.forkScoped(Workers.listener)
     yield* Effect.forkScoped(Workers.feedWorker({ poll: config.workers.feedPoll, lease: config.workers.feedLease }))
     yield* Effect.forkScoped(Workers.deliveryWorker({ poll: config.workers.deliveryPoll, outbox: RegionConfig.outboxOptions(config) }))

@@ -6,7 +6,7 @@
  * answers again, releases the feed being decoded, whose work so far is committed incident by
  * incident and is simply skipped when it is decoded again.
  */
-import { ActiveChannels, Alerts, FeedInbox, Ingest, Outbox } from "@encompass/pipeline"
+import { ActiveAgreement, ActiveChannels, Alerts, FeedInbox, Ingest, Outbox, Retention } from "@encompass/pipeline"
 import { Sql, SqlError } from "@encompass/store"
 import { Context, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
 
@@ -172,5 +172,30 @@ export const sweeper = Effect.gen(function*() {
     )
     if (swept > 0) yield* Effect.logWarning("removed uploads abandoned mid-transfer").pipe(Effect.annotateLogs({ feeds: swept }))
     yield* Effect.sleep(Duration.hours(1))
+  }
+})
+
+/**
+ * The agreement's retention schedule, at start and every six hours: a period measured in days is
+ * kept to within hours. An agreement without one is said once in the log.
+ */
+export const retention = Effect.gen(function*() {
+  const agreement = yield* ActiveAgreement.ActiveAgreement
+  if (agreement.retention === undefined) {
+    return yield* Effect.logWarning("the agreement sets no retention schedule: nothing is deleted on schedule").pipe(
+      Effect.annotateLogs({ agreement: agreement.id })
+    )
+  }
+  while (true) {
+    yield* Retention.run().pipe(
+      Effect.flatMap((report) => {
+        const purged = report.lines.filter((l) => l.purged && l.count > 0)
+        return purged.length === 0
+          ? Effect.void
+          : Effect.logInfo("retention run purged records").pipe(Effect.annotateLogs(Object.fromEntries(purged.map((l) => [l.kind, l.count]))))
+      }),
+      Effect.catchAll((error) => Effect.logError("retention run failed", error.message))
+    )
+    yield* Effect.sleep(Duration.hours(6))
   }
 })

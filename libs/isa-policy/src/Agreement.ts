@@ -193,6 +193,27 @@ export class MissingEpisodeRule extends Schema.Class<MissingEpisodeRule>("Missin
   clause: Clause
 }) {}
 
+const Days = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)).annotations({ description: "A period in days" })
+
+/**
+ * How long the gateway keeps each kind of record, in days from when it was stored (TVP ISA 4.4
+ * "not longer than is necessary"; Bedford ISA 9, 11 "destroyed when it is no longer required").
+ * The agreements set no figures: the shipped ones are a force's choice to review with its DPO,
+ * which `basis` must say. `occurrence` covers the incident and every notification payload of it:
+ * they are sealed under the same subject keys, which are deleted together (crypto-shredding) once
+ * nothing of the occurrence is waiting to be delivered.
+ */
+export class RetentionRule extends Schema.Class<RetentionRule>("RetentionRule")({
+  rawFeed: Days,
+  quarantine: Days,
+  occurrence: Days,
+  deliveryReceipts: Days,
+  /** The audit events (ids and decisions, no personal data); reported, never deleted by the gateway. */
+  auditSkeleton: Days,
+  basis: Schema.Literal("force-choice"),
+  clause: Clause
+}) {}
+
 const AgreementFields = Schema.Struct({
   id: Ids.AgreementId,
   title: Schema.NonEmptyTrimmedString,
@@ -215,7 +236,8 @@ const AgreementFields = Schema.Struct({
   area: Schema.optional(AreaRule),
   crossBorder: Schema.optional(CrossBorderRule),
   highRisk: Schema.optional(HighRiskRule),
-  missingEpisode: Schema.optional(MissingEpisodeRule)
+  missingEpisode: Schema.optional(MissingEpisodeRule),
+  retention: Schema.optional(RetentionRule)
 })
 
 export class Agreement extends Schema.Class<Agreement>("Agreement")(
