@@ -293,13 +293,16 @@ describe.skipIf(!OpenSshd.runSshTests || !GnuPg.runGpgTests)(OpenSshd.titled("mu
     // A reader polling the council's folder throughout: every name it can see is a complete file.
     const seen = new Map<string, string>()
     let polling = true
+    // One last look after polling stops: the file that ended the wait is seen too.
     const poller = (async () => {
-      while (polling) {
+      for (;;) {
+        const last = !polling
         for (const name of filesIn(region.inbound)) {
           const text = fs.readFileSync(path.join(region.inbound, name), "utf8")
           if (!seen.has(name)) seen.set(name, text)
           expect(text, `${name} was visible before it was complete`).toMatch(/^-----BEGIN PGP MESSAGE-----\n[\s\S]*\n-----END PGP MESSAGE-----\n?$/)
         }
+        if (last) return
         await new Promise((r) => setTimeout(r, 10))
       }
     })()
