@@ -26,7 +26,7 @@ const run = (args: ReadonlyArray<string>) => encompass(args, { DATABASE_URL: dat
 /** One query on the region's store, between commands. */
 const query = async <A>(text: string): Promise<ReadonlyArray<A>> => {
   if (database.url !== undefined) {
-    const sql = postgres(database.url, { max: 1, onnotice: () => {} })
+    const sql = postgres(database.url, { max: 1, onnotice: () => undefined })
     try {
       return (await sql.unsafe(text)) as unknown as ReadonlyArray<A>
     } finally {

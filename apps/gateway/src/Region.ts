@@ -11,12 +11,12 @@ import { SecureEmailChannel } from "@encompass/channel-secure-email"
 import { SftpChannel } from "@encompass/channel-sftp"
 import { Authorities, Directory } from "@encompass/directory"
 import type { Agreement } from "@encompass/isa-policy"
-import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox, SubjectKeys } from "@encompass/pipeline"
+import { ActiveAgreement, ActiveChannels, ActiveSources, FeedInbox } from "@encompass/pipeline"
 import { Manifest, PluginRegistry } from "@encompass/plugin-sdk"
 import { AthenaSource } from "@encompass/source-athena"
 import { JsonSource } from "@encompass/source-json"
 import { NicheRmsSource } from "@encompass/source-niche-rms"
-import { Sql } from "@encompass/store"
+import { Sql, StoreKeys } from "@encompass/store"
 import { Effect, Layer, Redacted, Schema } from "effect"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -130,7 +130,7 @@ export const vaultLayer = (config: RegionConfig, store: Store = regionStore(conf
 
 /** The store, vault and audit log: all the operator commands (quarantine, audit) need. */
 export const storageLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
-  Layer.mergeAll(AuditLog.layer, Layer.effectDiscard(SubjectKeys.checkMasterKey)).pipe(
+  Layer.mergeAll(AuditLog.layer, Layer.effectDiscard(StoreKeys.checkMasterKey)).pipe(
     Layer.provideMerge(vaultLayer(config, store)),
     Layer.provideMerge(store.layer)
   )

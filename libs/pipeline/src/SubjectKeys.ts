@@ -45,27 +45,3 @@ export const existing = (
     sql.query<{ wrapped: Uint8Array }>`SELECT wrapped FROM subject_key
       WHERE source = ${subject.source} AND occurrence = ${subject.occurrence} AND child_ref = ${subject.child}`
   ).pipe(Effect.flatMap(unwrap))
-
-/** A key of the store itself (`lookup`: the MAC key of record comparisons), created on first use. */
-export const storeKey = (name: string): Effect.Effect<Vault.DataKey, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
-  Effect.gen(function*() {
-    const sql = yield* Sql.Sql
-    const vault = yield* Vault.Vault
-    const fresh = yield* vault.newKey
-    yield* sql.use((s) =>
-      s`INSERT INTO store_key (name, wrapped) VALUES (${name}, ${Buffer.from(fresh.wrapped)}) ON CONFLICT (name) DO NOTHING`
-    )
-    const rows = yield* sql.query<{ wrapped: Uint8Array }>`SELECT wrapped FROM store_key WHERE name = ${name}`
-    return yield* Effect.map(Effect.orDie(unwrap(rows)), Option.getOrThrow)
-  })
-
-/**
- * Fails, naming both key ids, when the store's keys were wrapped under another master key than
- * this process holds: at start-up, rather than at the first notification it cannot read.
- */
-export const checkMasterKey: Effect.Effect<void, SqlError.SqlError | Vault.VaultError, Sql.Sql | Vault.Vault> = Effect.gen(function*() {
-  const sql = yield* Sql.Sql
-  const rows = yield* sql.query<{ wrapped: Uint8Array }>`SELECT wrapped FROM store_key WHERE name = 'lookup'`
-  if (rows.length === 0) return yield* Effect.asVoid(storeKey("lookup"))
-  yield* unwrap(rows)
-})

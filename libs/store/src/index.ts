@@ -1,5 +1,6 @@
 export * as Migrator from "./Migrator.js"
 export * as Sql from "./Sql.js"
 export * as SqlError from "./SqlError.js"
+export * as StoreKeys from "./StoreKeys.js"
 export * as Vault from "./Vault.js"
 export * as TestDatabase from "./TestDatabase.js"

@@ -5,10 +5,9 @@
  */
 import { Incident } from "@encompass/domain"
 import type { SqlError } from "@encompass/store"
-import { Sql } from "@encompass/store"
+import { Sql, StoreKeys } from "@encompass/store"
 import type { Vault } from "@encompass/store"
 import { DateTime, Effect, Either, Option, Schema } from "effect"
-import * as SubjectKeys from "../SubjectKeys.js"
 import * as Sealed from "./sealed.js"
 
 const encode = Schema.encodeSync(Incident.Incident)
@@ -33,7 +32,8 @@ const content = (body: unknown): string => {
 const context = (source: string, occurrence: string, version: number) => `incident:${source}/${occurrence}/${version}`
 
 /** The keyed MAC of a record's content: equal for the same record at any place in a feed, and no use to anyone guessing it without the key. */
-const macOf = (body: unknown) => Effect.map(SubjectKeys.storeKey("lookup"), (key) => key.mac(content(body)))
+// The lookup key is checked at start-up (`StoreKeys.checkMasterKey`): one that does not unwrap later is a defect.
+const macOf = (body: unknown) => Effect.map(Effect.catchTag(StoreKeys.get("lookup"), "VaultError", Effect.die), (key) => key.mac(content(body)))
 
 /** Inserts the version unless it is stored; the primary key, not a prior read, decides, so two gateways cannot both act on it. */
 export const insert = (incident: Incident.Incident, feedId: string): Effect.Effect<boolean, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
