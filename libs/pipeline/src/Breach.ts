@@ -51,7 +51,7 @@ export const withdraw = (
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
     const subject = `breach:${reference}`
-    // Read before the transaction: the embedded store's one connection cannot stream inside it.
+    // Read first, so the transaction holds only the withdrawal and the record (and the audit head's lock briefly).
     const open = (yield* about(subject)).find((e) => e.stage === "breach-opened")
     const row = yield* DisclosureRecords.byReference(reference)
     const data = row === undefined ? undefined : yield* disclosedBy(row)

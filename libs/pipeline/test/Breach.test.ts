@@ -3,6 +3,7 @@
  * opens one for a notification that may have arrived, once, and none for one never sent;
  * `Breach.report` lists each disclosure with its data categories and children.
  */
+import { AuditLog } from "@encompass/audit"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { ActiveSources, AuditExport, Breach, Outbox, Overrides } from "../src/index.js"
@@ -21,7 +22,12 @@ layer(TestLive, { timeout: 120_000 })("Breach and AuditExport", (it) => {
       yield* ingest("b1.csv", [Fixtures.incident(occurrence, [{ ref: "D", urn: "100001", line: 2 }, { ref: "E", urn: "100001", sensitive: true, line: 3 }])])
       yield* withSource(Overrides.grant({ occurrence, child: "E", by: "DI 42", role: "Detective Inspector, MASH", reason: "overriding public safety requirement" }))
       yield* Outbox.deliverDue
+      // No channel acknowledges yet; one that does appends `acknowledged` on the notification.
+      const [sent] = yield* rows<{ reference: string }>`SELECT reference FROM notification WHERE occurrence = ${occurrence} ORDER BY id LIMIT 1`
+      yield* Effect.flatMap(AuditLog.AuditLog, (audit) =>
+        audit.append({ stage: "acknowledged", subject: `notification:${sent?.reference}`, detail: { by: "dsl:100001" } }))
       const record = yield* AuditExport.build({ kind: "occurrence", id: occurrence })
+      expect(record.acknowledgements).toEqual([expect.objectContaining({ reference: sent?.reference, detail: { by: "dsl:100001" } })])
       const [first, supplement] = record.notifications
       expect(first).toMatchObject({ kind: "notification", children: ["D"], state: "delivered" })
       expect(supplement).toMatchObject({ kind: "supplement", of: first?.reference, children: ["E"], state: "delivered" })
