@@ -5,6 +5,8 @@ import { Ingest } from "@encompass/pipeline"
 import { Console, Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as AuditExportCommand from "./AuditExportCommand.js"
+import * as BreachCommand from "./BreachCommand.js"
 import * as Demo from "./Demo.js"
 import * as FileFeed from "./FileFeed.js"
 import * as Region from "@encompass/gateway/Region"
@@ -127,8 +129,8 @@ const verify = Command.make(
 ).pipe(Command.withDescription("check the audit hash chain; fails naming the first edited or missing event"))
 
 const audit = Command.make("audit").pipe(
-  Command.withDescription("the audit log: verify its hash chain"),
-  Command.withSubcommands([verify])
+  Command.withDescription("the audit log: verify its hash chain, export the record of an occurrence, child or recipient"),
+  Command.withSubcommands([verify, AuditExportCommand.command])
 )
 
 const serve = Command.make("serve", { config: regionFile }, ({ config }) => Serve.run(config)).pipe(
@@ -137,7 +139,7 @@ const serve = Command.make("serve", { config: regionFile }, ({ config }) => Serv
 
 export const command = Command.make("encompass").pipe(
   Command.withDescription("Operation Encompass gateway"),
-  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, OverrideCommand.command, PolicyCommand.command, ReportCommand.command, audit, KeysCommand.command, RetentionCommand.command])
+  Command.withSubcommands([demo, ingest, serve, QuarantineCommand.command, OutboxCommand.command, OverrideCommand.command, PolicyCommand.command, ReportCommand.command, audit, BreachCommand.command, KeysCommand.command, RetentionCommand.command])
 )
 
 export const run = Command.run(command, { name: "encompass", version: "0.1.0" })

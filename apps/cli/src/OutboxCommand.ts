@@ -7,7 +7,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
-import { Corrections, OutboxAdmin } from "@encompass/pipeline"
+import { Breach, Corrections, OutboxAdmin } from "@encompass/pipeline"
 import { Console, Effect } from "effect"
 import * as os from "node:os"
 
@@ -92,19 +92,31 @@ const withdraw = Command.make(
     config,
     operator,
     note: Options.text("note").pipe(Options.withDescription("why, for the audit log (the school is told only that it was sent in error)")),
+    breach: Options.boolean("breach").pipe(
+      Options.withDescription("it went to the wrong recipient: also open a breach record, which `breach report` lists (nothing is opened for one never sent)")
+    ),
     reference
   },
-  ({ config, note, operator, reference }) =>
+  ({ breach, config, note, operator, reference }) =>
     Effect.flatMap(RegionConfig.load(config), (region) =>
       Effect.gen(function*() {
-        const withdrawn = yield* Corrections.withdraw(reference, { operator, note })
+        const { opened, withdrawn } = yield* (breach
+          ? Effect.map(Breach.withdraw(reference, { operator, note }), (r) => ({ withdrawn: r.withdrawn, opened: r }))
+          : Effect.map(Corrections.withdraw(reference, { operator, note }), (withdrawn) => ({ withdrawn, opened: undefined })))
         yield* Console.log(
           withdrawn._tag === "WithdrawalQueued"
             ? `Withdrawal ${withdrawn.withdrawal} of ${withdrawn.reference} is queued for ${withdrawn.recipient}: it tells them it was sent in error and to delete it. The delivery worker sends it.`
             : `Notification ${withdrawn.reference} had not been sent; it is cancelled and will not be.`
         )
+        if (opened?.breach !== undefined) {
+          yield* Console.log(
+            `${opened.alreadyOpen ? "A breach record was already open" : "Breach record opened"} for ${reference} (audit seq ${opened.breach.seq}): ${
+              opened.breach.children.length
+            } child(ren), data categories ${opened.breach.categories.join(", ") || "none"}. Report it within 72 hours; \`encompass breach report\` lists it.`
+          )
+        } else if (breach) yield* Console.log("No breach record opened: it never left the gateway.")
       }).pipe(Effect.provide(Region.layer(region, config))))
-).pipe(Command.withDescription("withdraw a notification sent in error: its recipient is told to delete it (TVP ISA 4.1); audited"))
+).pipe(Command.withDescription("withdraw a notification sent in error: its recipient is told to delete it (TVP ISA 4.1); --breach also opens a breach record; audited"))
 
 export const command = Command.make("outbox").pipe(
   Command.withDescription("notifications: list, show, retry, cancel, withdraw"),

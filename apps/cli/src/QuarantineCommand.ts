@@ -1,14 +1,15 @@
 /**
  * `encompass quarantine list|show|retry|discard`: the operator's hands on rejected records. Each
  * command takes the region file, so it opens the same store and master key as `serve`. Only
- * `show --record` prints a record's raw text (personal data), and that read is audited.
+ * `show --record` prints a record's raw text (personal data), and that read needs a reason and is audited.
  */
 import { Args, Command, Options } from "@effect/cli"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
+import { Consultation } from "@encompass/audit"
 import { SpreadsheetCell } from "@encompass/domain"
 import { Quarantine } from "@encompass/pipeline"
-import { Console, Effect, Redacted } from "effect"
+import { Console, Effect, Option, Redacted } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as Summary from "./Summary.js"
@@ -52,9 +53,18 @@ const list = Command.make(
 
 const show = Command.make(
   "show",
-  { config, operator, record: Options.boolean("record").pipe(Options.withDescription("also print the raw record (personal data; the read is audited)")), id },
-  ({ config, id, operator, record }) =>
+  {
+    config,
+    operator,
+    record: Options.boolean("record").pipe(Options.withDescription("also print the raw record (personal data: needs --reason; the read is audited)")),
+    reason: Options.text("reason").pipe(Options.optional, Options.withDescription("why you read the record (required with --record), for the audit log")),
+    id
+  },
+  ({ config, id, operator, reason, record }) =>
     withStorage(config, Effect.gen(function*() {
+      // Refused before anything is shown: a read of personal data says why (DPA 2018 s.62).
+      const read = record ? { by: operator, reason: Option.getOrElse(reason, () => "") } : undefined
+      if (read !== undefined) yield* Consultation.check({ ...read, subject: `rejection:${id}` })
       const entry = yield* Quarantine.get(id)
       yield* Console.log([
         `entry       ${entry.id} (${entry.status})`,
@@ -69,7 +79,7 @@ const show = Command.make(
         `record      ${entry.hasRecord ? (record ? "below" : "kept (add --record to print it)") : "none kept"}`
       ].join("\n"))
       // Neutralised (OWASP CSV injection): an operator may save the record and open it in a spreadsheet.
-      if (record && entry.hasRecord) yield* Console.log(SpreadsheetCell.neutraliseText(Redacted.value(yield* Quarantine.record(id, operator))))
+      if (read !== undefined && entry.hasRecord) yield* Console.log(SpreadsheetCell.neutraliseText(Redacted.value(yield* Quarantine.record(id, read))))
     }))
 ).pipe(Command.withDescription("show one quarantined record"))
 

@@ -188,7 +188,7 @@ describe.skipIf(!OpenSshd.runSshTests)(OpenSshd.titled("encompass serve"), () =>
     const line = listed.stdout.split("\n").find((l) => l.includes("child_dob"))
     expect(line).toContain("not a real calendar date")
     const id = line?.trim().split(/\s+/)[0] ?? ""
-    const shown = await encompass(["quarantine", "show", "--config", config, "--record", "--operator", "test.operator", id])
+    const shown = await encompass(["quarantine", "show", "--config", config, "--record", "--operator", "test.operator", "--reason", "correcting the date of birth", id])
     expect(shown.stdout).toContain("2017-02-30")
     const corrected = path.join(work, "corrected.csv")
     // The record holds the whole occurrence, whose good row was already decided: the correction

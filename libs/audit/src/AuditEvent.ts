@@ -30,6 +30,7 @@ export const Stage = Schema.Literal(
   "withdrawn",
   "overridden",
   "override-revoked",
+  "breach-opened",
   "purged",
   "keys-rotated"
 )

@@ -1,2 +1,3 @@
 export * as AuditEvent from "./AuditEvent.js"
 export * as AuditLog from "./AuditLog.js"
+export * as Consultation from "./Consultation.js"

@@ -6,7 +6,7 @@
  * from its stored incident. `discard` closes it with a reason. Every step is audited, reading a
  * record included.
  */
-import { AuditLog } from "@encompass/audit"
+import { AuditLog, Consultation } from "@encompass/audit"
 import { Ids } from "@encompass/domain"
 import type { RawFeed } from "@encompass/plugin-sdk"
 import { Sql, Vault } from "@encompass/store"
@@ -127,19 +127,30 @@ const openRecord = (method: string, row: EntryRow & { record: Uint8Array | null;
   })
 
 /**
- * The rejected record's raw text, for an operator to correct. Personal data: the read is audited
- * (stage `viewed`, with who) and the text is Redacted so it cannot reach a log by accident.
+ * The rejected record's raw text, for an operator to correct. Personal data: the read needs a
+ * reason and is audited (`Consultation`, stage `viewed`, with who and why) before the text is
+ * opened, and the text is Redacted so it cannot reach a log by accident.
  */
 export const record = (
   id: string,
-  operator: string
-): Effect.Effect<Redacted.Redacted<string>, QuarantineError | SqlError.SqlError, Sql.Sql | Vault.Vault | AuditLog.AuditLog> =>
+  read: { readonly by: string; readonly reason: string; readonly via?: string | undefined }
+): Effect.Effect<
+  Redacted.Redacted<string>,
+  QuarantineError | Consultation.ConsultationError | SqlError.SqlError,
+  Sql.Sql | Vault.Vault | AuditLog.AuditLog
+> =>
   Effect.gen(function*() {
     const row = yield* entry("record", id)
-    const text = yield* openRecord("record", row)
-    yield* Effect.flatMap(AuditLog.AuditLog, (audit) =>
-      audit.append({ stage: "viewed", subject: `rejection:${row.id}`, detail: { operator, what: "quarantined record" } }))
-    return text
+    if (row.record === null || row.data_key === null) return yield* openRecord("record", row)
+    yield* Consultation.record({
+      by: read.by,
+      reason: read.reason,
+      via: read.via ?? "cli",
+      subject: `rejection:${row.id}`,
+      what: "quarantined record",
+      ...(row.occurrence === null ? {} : { occurrence: `${row.source}/${row.occurrence}` })
+    })
+    return yield* openRecord("record", row)
   })
 
 export interface RetryReport {

@@ -73,10 +73,13 @@ layer(TestLive, { timeout: 120_000 })("Quarantine", (it) => {
       expect(entry).toMatchObject({ locator: "line 2", field: "urn", reason: "not a six-digit URN", status: "open", hasRecord: true, decidedVersion: null })
       const sealed = yield* Effect.flatMap(Sql.Sql, (sql) => sql.query<{ record: Uint8Array }>`SELECT record FROM rejection WHERE id = ${entry.id}`)
       expect(sealed.map((r) => Buffer.from(r.record).toString("latin1")).join()).not.toContain("1000X1")
-      expect(Redacted.value(yield* Quarantine.record(entry.id, operator))).toBe("43/200002/26,1000X1\n")
+      // No reason, no read: refused before anything is opened or audited.
+      const refused = yield* Effect.flip(Quarantine.record(entry.id, { by: operator, reason: "  " }))
+      expect(refused).toMatchObject({ _tag: "ConsultationError", reason: "MissingReason", subject: `rejection:${entry.id}` })
+      expect(Redacted.value(yield* Quarantine.record(entry.id, { by: operator, reason: "correcting the URN" }))).toBe("43/200002/26,1000X1\n")
       const events = yield* Effect.flatMap(AuditLog.AuditLog, (a) => Stream.runCollect(a.events({ subjectPrefix: `rejection:${entry.id}` })))
-      expect(Chunk.toReadonlyArray(events).filter((e) => e.subject === `rejection:${entry.id}`).map((e) => [e.stage, e.detail["operator"]]))
-        .toEqual([["viewed", operator]])
+      expect(Chunk.toReadonlyArray(events).filter((e) => e.subject === `rejection:${entry.id}` && e.stage === "viewed").map((e) => e.detail))
+        .toEqual([{ by: operator, what: "quarantined record", reason: "correcting the URN", via: "cli", occurrence: `${Fixtures.source}/43/200002/26` }])
     }))
 
   it.effect("retrying with the operator's correction decides and delivers the record and resolves the entry", () =>

@@ -59,3 +59,18 @@ export const forVersion = (
     sql.query`SELECT child_ref, recipient, outcome, rule FROM decision
       WHERE source = ${source} AND occurrence = ${occurrence} AND version = ${version} ORDER BY id`
   ).pipe(Effect.flatMap((rows) => Effect.orDie(Schema.decodeUnknown(Schema.Array(Row))(rows))))
+
+const Occurrence = Schema.Struct({ source: Schema.String, occurrence: Schema.String })
+export type Occurrence = typeof Occurrence.Type
+
+/** The occurrences with a decision for `child` or `recipient`, or named `occurrence` (any source), oldest first. */
+export const occurrences = (
+  by: { readonly occurrence: string } | { readonly child: string } | { readonly recipient: string }
+): Effect.Effect<ReadonlyArray<Occurrence>, SqlError.SqlError, Sql.Sql> =>
+  Effect.flatMap(Sql.Sql, (sql) =>
+    sql.use((s) =>
+      s`SELECT source, occurrence FROM decision
+        WHERE ${"occurrence" in by ? s`occurrence = ${by.occurrence}` : "child" in by ? s`child_ref = ${by.child}` : s`recipient = ${by.recipient}`}
+        GROUP BY source, occurrence ORDER BY min(id)`
+    )
+  ).pipe(Effect.flatMap((rows) => Effect.orDie(Schema.decodeUnknown(Schema.Array(Occurrence))(rows))))

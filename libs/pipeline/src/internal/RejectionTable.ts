@@ -32,3 +32,10 @@ export const insert = (
       }))
     return true
   })
+
+/** The quarantine entries raised for an occurrence of `source`, oldest first. */
+export const idsFor = (source: string, occurrence: string): Effect.Effect<ReadonlyArray<string>, SqlError.SqlError, Sql.Sql> =>
+  Effect.flatMap(Sql.Sql, (sql) =>
+    sql.query<{ id: string }>`SELECT r.id::text AS id FROM rejection r JOIN feed f ON f.id = r.feed_id
+      WHERE r.occurrence = ${occurrence} AND f.source = ${source} ORDER BY r.id`
+  ).pipe(Effect.map((rows) => rows.map((r) => r.id)))

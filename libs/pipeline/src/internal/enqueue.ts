@@ -42,7 +42,11 @@ export const enqueue = (
         channel: notification.route.channel,
         kind,
         children: [...notification.children],
-        deadline: DateTime.formatIso(notification.deadline)
+        deadline: DateTime.formatIso(notification.deadline),
+        // A supplement adds children to a notification already sent: the audit export says which.
+        ...(notification.payload.type !== "operation-encompass/withdrawal" && notification.payload.supplements !== undefined
+          ? { supplements: notification.payload.supplements.reference }
+          : {})
       }
     })
     const { payload } = notification
