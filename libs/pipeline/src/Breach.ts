@@ -16,6 +16,7 @@ import { AuditLog } from "@encompass/audit"
 import type { AuditEvent } from "@encompass/audit"
 import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
+import type { Vault } from "@encompass/store"
 import { DateTime, Effect } from "effect"
 import type { ActiveAgreement } from "./ActiveAgreement.js"
 import * as AuditExport from "./AuditExport.js"
@@ -46,7 +47,7 @@ const disclosedBy = (row: DisclosureRecords.Sent) =>
 export const withdraw = (
   reference: string,
   options: { readonly operator: string; readonly note: string }
-): Effect.Effect<Withdrawn, Corrections.WithdrawError | SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | ActiveAgreement> =>
+): Effect.Effect<Withdrawn, Corrections.WithdrawError | SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | ActiveAgreement | Vault.Vault> =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
     const audit = yield* AuditLog.AuditLog
