@@ -107,6 +107,14 @@ describe("encompass retention run", () => {
     expect(verified.stderr).toBe("")
     expect(verified.stdout).toMatch(/Audit chain\s+ok/)
 
+    // The facts of the disclosure remain: to which setting, when, under which clause.
+    const exported = await run(["audit", "export", "--config", region, "--occurrence", delivered[0]?.occurrence ?? "", "--format", "json"])
+    expect(exported.stderr).toBe("")
+    const story = JSON.parse(exported.stdout) as unknown
+    expect(JSON.stringify(story)).toMatch(/"setting:\d{6}"/)
+    expect(JSON.stringify(story)).toMatch(/TVP ISA 3/)
+    expect(JSON.stringify(story)).toMatch(/"delivered"/)
+
     // Nothing of a shredded occurrence can be decided again: its incident is gone for good.
     const [first] = delivered
     const grant = await run(["override", "grant", "--config", region, "--occurrence", first?.occurrence ?? "", "--child", "P-10011", "--by", "dpo", "--role", "DSL", "--reason", "test"])
