@@ -1,2 +1,3 @@
+export * as AuditAnchor from "./AuditAnchor.js"
 export * as AuditEvent from "./AuditEvent.js"
 export * as AuditLog from "./AuditLog.js"

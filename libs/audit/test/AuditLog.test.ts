@@ -1,10 +1,13 @@
 import { expect, layer } from "@effect/vitest"
-import { Sql } from "@encompass/store"
-import { Chunk, Effect, FastCheck as fc, Layer, Stream } from "effect"
+import { Sql, Vault } from "@encompass/store"
+import { Chunk, Effect, FastCheck as fc, Layer, Redacted, Stream } from "effect"
 import { AuditEvent, AuditLog } from "../src/index.js"
-import { canonicalJson, hash } from "../src/internal/chain.js"
+import { canonicalJson, chainHash } from "../src/internal/chain.js"
 
-const TestLayer = AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest))
+const TestLayer = AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest)))
+
+/** The chain's hash under the test vault's audit key, as the gateway computes it. */
+const keyedHash = Effect.map(Vault.Vault, (vault) => chainHash(Redacted.value(vault.deriveKey(AuditLog.chainKeyLabel))))
 
 const zeros = "0".repeat(64)
 
@@ -57,6 +60,7 @@ layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
       const stored = yield* Stream.runCollect(log.events())
       expect(Chunk.toReadonlyArray(stored)).toEqual([appended])
       if (appended === undefined) throw new Error("appendAll returned nothing")
+      const hash = yield* keyedHash
       expect(appended.hash).toBe(hash({
         seq: 1,
         at: new Date(appended.at.epochMillis).toISOString(),
@@ -93,6 +97,7 @@ layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
 
   it.effect("an event rewritten with a recomputed hash is caught by its successor's link", () =>
     Effect.gen(function*() {
+      const hash = yield* keyedHash
       yield* reset
       const [target] = (yield* appendMany(10)).slice(5)
       if (target === undefined) return expect.unreachable()

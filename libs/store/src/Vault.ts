@@ -6,7 +6,7 @@
  */
 import { Config, Context, Effect, Layer, Redacted, Schema } from "effect"
 import type { ConfigError } from "effect"
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto"
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto"
 
 export class VaultError extends Schema.TaggedError<VaultError>()("VaultError", {
   module: Schema.Literal("Vault"),
@@ -32,6 +32,12 @@ export interface Vault {
   readonly keyId: string
   readonly newKey: Effect.Effect<DataKey>
   readonly unwrap: (wrapped: Uint8Array) => Effect.Effect<DataKey, VaultError>
+  /**
+   * A 32-byte key for one purpose, HKDF-SHA256 of the master key with `label` as its info: the
+   * audit chain's MAC key and its anchors' signing seed are derived, so they need no key of their
+   * own, yet knowing one derived key tells nothing of the master key or another label's key.
+   */
+  readonly deriveKey: (label: string) => Redacted.Redacted<Uint8Array>
 }
 
 export const Vault = Context.GenericTag<Vault>("@encompass/store/Vault")
@@ -101,7 +107,8 @@ export const make = (masterKey: Redacted.Redacted<Uint8Array>): Effect.Effect<Va
           const key = decrypt(master, bytes.subarray(header.byteLength), header)
           if (key === undefined) return yield* fail("unwrap", "Tampered", "the wrapped key does not authenticate under the master key")
           return dataKey(key, wrapped)
-        })
+        }),
+      deriveKey: (label) => Redacted.make(new Uint8Array(hkdfSync("sha256", master, new Uint8Array(0), `encompass:${label}`, KEY)))
     }
   })
 

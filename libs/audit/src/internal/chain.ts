@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto"
+import { createHmac } from "node:crypto"
 
 /** The `prev_hash` of the first event. */
 export const genesisHash = "0".repeat(64)
@@ -31,13 +31,15 @@ export interface Link {
   readonly prevHash: string
 }
 
-/** sha256, hex, of the canonical JSON array `[seq, at, stage, subject, detail, prevHash]`. */
-export const hash = (link: Link): string =>
-  createHash("sha256")
-    .update(
-      `[${link.seq},${JSON.stringify(link.at)},${JSON.stringify(link.stage)},${JSON.stringify(link.subject)},${link.detail},${
-        JSON.stringify(link.prevHash)
-      }]`,
-      "utf8"
-    )
-    .digest("hex")
+/** The canonical bytes of an event: the JSON array `[seq, at, stage, subject, detail, prevHash]`. */
+export const canonicalLink = (link: Link): string =>
+  `[${link.seq},${JSON.stringify(link.at)},${JSON.stringify(link.stage)},${JSON.stringify(link.subject)},${link.detail},${
+    JSON.stringify(link.prevHash)
+  }]`
+
+/**
+ * The chain's hash of an event: HMAC-SHA256, hex, of its canonical bytes under the audit key.
+ * Without the key nobody can compute it, so a chain rewritten from the database alone fails.
+ */
+export const chainHash = (key: Uint8Array) => (link: Link): string =>
+  createHmac("sha256", key).update(canonicalLink(link), "utf8").digest("hex")
