@@ -128,9 +128,20 @@ const regionStore = (config: RegionConfig): Store => ({ layer: storeLayer(config
 export const vaultLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
   MasterKey.vaultLayer({ file: config.masterKeyFile, create: store.embedded })
 
-/** The store, vault and audit log: all the operator commands (quarantine, audit) need. */
+/**
+ * A store with the vault of a master key that must exist already, for commands that check what
+ * is there (`audit verify`, `audit anchors`): they never create a key, nor a database.
+ */
+export const keyedStore = (store: Layer.Layer<Sql.Sql, unknown>, masterKeyFile: string) =>
+  MasterKey.vaultLayer({ file: masterKeyFile, create: false }).pipe(Layer.provideMerge(store))
+
+/**
+ * The store, vault and audit log: all the operator commands (quarantine, audit) need. The audit
+ * chain is keyed by the vault's master key, and its head is signed into an anchor when the layer
+ * is released (a one-shot command's end, `serve` stopping) if it moved.
+ */
 export const storageLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
-  Layer.mergeAll(AuditLog.layer, vaultLayer(config, store)).pipe(Layer.provideMerge(store.layer))
+  AuditLog.layerAnchoring.pipe(Layer.provideMerge(vaultLayer(config, store)), Layer.provideMerge(store.layer))
 
 /** The settings of the region's `index`th source: `settings`, or niche-rms's `mapping` file, or none. */
 const sourceSettings = (config: RegionConfig, file: string, index: number): PluginSettings.Origin => {

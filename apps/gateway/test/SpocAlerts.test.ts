@@ -8,7 +8,7 @@
 import { AuditLog } from "@encompass/audit"
 import { ActiveAgreement, ActiveChannels, Alerts, DeadlineWatch, Outbox } from "@encompass/pipeline"
 import { SecureEmailChannel, SecureEmailConfig } from "@encompass/channel-secure-email"
-import { Sql } from "@encompass/store"
+import { Sql, Vault } from "@encompass/store"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Exit, HashMap, Layer, List, Logger, Schema, Scope } from "effect"
 import { simpleParser } from "mailparser"
@@ -222,7 +222,7 @@ const insert = (deadlineAt: Date, options: { readonly body?: unknown; readonly d
 
 const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000)
 
-const TestLive = AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest))
+const TestLive = AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest)))
 
 layer(TestLive, { excludeTestServices: true, timeout: 120_000 })("SpocAlerts", (it) => {
   it.scoped("a deadline scan's alerts reach the SPOC as one email over STARTTLS, after the wait for companions", () =>
