@@ -8,12 +8,13 @@
  */
 import type { SqlError } from "@encompass/store"
 import { Sql, Vault } from "@encompass/store"
-import { Context, DateTime, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
+import { Chunk, Context, DateTime, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import type { Duration } from "effect"
 import { Anchor, signer } from "./AuditAnchor.js"
 import { AuditEvent } from "./AuditEvent.js"
 import type { Detail, Stage } from "./AuditEvent.js"
-import { canonicalJson, chainHash, genesisHash } from "./internal/chain.js"
+import { canonicalJson, canonicalLink, chainHash, genesisHash, hmacHex } from "./internal/chain.js"
+import type { Link } from "./internal/chain.js"
 
 export interface AppendInput {
   readonly stage: Stage
@@ -131,6 +132,14 @@ interface EventRow {
   readonly hash: string
 }
 
+/** An event as `verify` reads it: its canonical bytes as the database renders them, and its links. */
+interface ChainRow {
+  readonly seq: string
+  readonly bytes: string
+  readonly prev_hash: string
+  readonly hash: string
+}
+
 interface AnchorRow {
   readonly seq: string
   readonly hash: string
@@ -147,51 +156,58 @@ interface Progress {
   readonly next: number
   /** The hash the next event must link to; undefined for an incremental check's anchored first event. */
   readonly prevHash: string | undefined
-  readonly last: EventRow | undefined
   readonly checked: number
 }
+
+/** The first bad link the stream found; named by `name`'s stage and subject once the stream is done. */
+interface Found {
+  readonly _tag: "Found"
+  readonly seq: number
+  readonly problem: Problem
+  readonly name: number
+  readonly verified: number
+}
+
+/**
+ * The bytes an event's hash covers (README "Chain format"), for an auditor's own tools: the JSON
+ * array `[seq, at, stage, subject, detail, prevHash]`, UTF-8, with `detail` as `detail::text`.
+ */
+export const canonicalBytes: (link: Link) => string = canonicalLink
 
 /** The labels of the keys derived from the master key: the chain's MAC key and the anchors' signing seed. */
 export const chainKeyLabel = "audit-chain-hmac-v1"
 export const anchorKeyLabel = "audit-anchor-ed25519-v1"
 
-const verifyRow = (
-  mac: (link: Parameters<ReturnType<typeof chainHash>>[0]) => string,
+/** Checks the rows of one fetched batch in order, stopping at the first bad link. */
+const verifyBatch = (
+  mac: (bytes: string) => string,
   head: { readonly seq: number; readonly hash: string },
   anchored: ReadonlyMap<number, ReadonlyArray<Anchor>>,
   start: number
 ) =>
-(state: Progress | Broken, row: EventRow): Progress | Broken => {
-  if (state._tag === "Broken") return state
-  const seq = Number(row.seq)
-  const verified = state.next - 1
-  if (seq !== state.next) {
-    return new Broken({ seq: state.next, problem: "missing", stage: row.stage, subject: row.subject, verified })
+(state: Progress | Found, rows: Chunk.Chunk<ChainRow>): Progress | Found => {
+  if (state._tag === "Found") return state
+  let { checked, next, prevHash } = state
+  for (const row of rows) {
+    const seq = Number(row.seq)
+    const verified = next - 1
+    if (seq !== next) return { _tag: "Found", seq: next, problem: "missing", name: seq, verified }
+    if (mac(row.bytes) !== row.hash) return { _tag: "Found", seq, problem: "edited", name: seq, verified }
+    if (prevHash !== undefined && row.prev_hash !== prevHash) {
+      // This event is intact but does not follow the previous one: that one was rewritten along
+      // with its hash (or, at an incremental start, the event before is not the anchored one).
+      const edited = checked === 0 ? seq : seq - 1
+      return { _tag: "Found", seq: edited, problem: "edited", name: edited, verified: Math.max(start, verified - 1) }
+    }
+    for (const anchor of anchored.get(seq) ?? []) {
+      if (anchor.hash !== row.hash) return { _tag: "Found", seq, problem: "anchor-mismatch", name: seq, verified }
+    }
+    if (seq === head.seq && row.hash !== head.hash) return { _tag: "Found", seq, problem: "head-mismatch", name: seq, verified }
+    next = seq + 1
+    prevHash = row.hash
+    checked += 1
   }
-  const link = {
-    seq,
-    at: row.at.toISOString(),
-    stage: row.stage,
-    subject: row.subject,
-    detail: canonicalJson(row.detail),
-    prevHash: row.prev_hash
-  }
-  if (mac(link) !== row.hash) {
-    return new Broken({ seq, problem: "edited", stage: row.stage, subject: row.subject, verified })
-  }
-  if (state.prevHash !== undefined && row.prev_hash !== state.prevHash) {
-    // This event is intact but does not follow the previous one: that one was rewritten along
-    // with its hash.
-    const edited = state.last ?? row
-    return new Broken({ seq: Number(edited.seq), problem: "edited", stage: edited.stage, subject: edited.subject, verified: Math.max(start, verified - 1) })
-  }
-  for (const anchor of anchored.get(seq) ?? []) {
-    if (anchor.hash !== row.hash) return new Broken({ seq, problem: "anchor-mismatch", stage: row.stage, subject: row.subject, verified })
-  }
-  if (seq === head.seq && row.hash !== head.hash) {
-    return new Broken({ seq, problem: "head-mismatch", stage: row.stage, subject: row.subject, verified })
-  }
-  return { _tag: "Progress", next: seq + 1, prevHash: row.hash, last: row, checked: state.checked + 1 }
+  return { _tag: "Progress", next, prevHash, checked }
 }
 
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`
@@ -199,23 +215,29 @@ const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`
 export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effect.gen(function*() {
   const sql = yield* Sql.Sql
   const vault = yield* Vault.Vault
-  const mac = chainHash(Redacted.value(vault.deriveKey(chainKeyLabel)))
+  const chainKey = Redacted.value(vault.deriveKey(chainKeyLabel))
+  const mac = chainHash(chainKey)
   const anchorSigner = signer(Redacted.value(vault.deriveKey(anchorKeyLabel)))
 
   const appendAll = (inputs: ReadonlyArray<AppendInput>) =>
     inputs.length === 0 ? Effect.succeed([]) : sql.transaction(Effect.gen(function*() {
       // The row lock serialises writers, here and in other processes, until this transaction ends.
-      const [head] = yield* sql.query<{ seq: string; hash: string; at: Date }>`
-        SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at FROM audit_head FOR UPDATE`
+      // The same round trip gives each detail as jsonb writes it as text: the bytes its hash covers.
+      const [head] = yield* sql.query<{ seq: string; hash: string; at: Date; details: ReadonlyArray<string> }>`
+        SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at,
+          ARRAY(SELECT d.value::text FROM jsonb_array_elements(${
+        `[${inputs.map((input) => canonicalJson(input.detail ?? {})).join(",")}]`
+      }::text::jsonb) WITH ORDINALITY AS d ORDER BY d.ordinality) AS details
+        FROM audit_head FOR UPDATE`
       if (head === undefined) return yield* Effect.dieMessage("audit_head has no row: the audit migration did not run")
       const at = head.at.toISOString()
       const events: Array<AuditEvent> = []
       const rows: Array<{ seq: number; at: Date; stage: string; subject: string; detail: string; prev_hash: string; hash: string }> = []
       let prevHash = head.hash
       let seq = Number(head.seq)
-      for (const input of inputs) {
+      for (const [index, input] of inputs.entries()) {
         seq += 1
-        const detail = canonicalJson(input.detail ?? {})
+        const detail = head.details[index] ?? "{}"
         const eventHash = mac({ seq, at, stage: input.stage, subject: input.subject, detail, prevHash })
         rows.push({ seq, at: head.at, stage: input.stage, subject: input.subject, detail, prev_hash: prevHash, hash: eventHash })
         // Built from what is written, so validating it again (slow for nested JSON) is moot.
@@ -273,16 +295,35 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
       for (const a of anchors) anchored.set(a.seq, [...(anchored.get(a.seq) ?? []), a])
       const newest = anchors.reduce((max, a) => Math.max(max, a.seq), 0)
 
-      const initial: Progress | Broken = start === 0
-        ? { _tag: "Progress", next: 1, prevHash: genesisHash, last: undefined, checked: 0 }
-        : { _tag: "Progress", next: start, prevHash: undefined, last: undefined, checked: 0 }
-      const result = yield* sql.stream<EventRow>(
-        (s) => s`SELECT seq, at, stage, subject, detail, prev_hash, hash FROM audit_event WHERE seq >= ${start} ORDER BY seq`,
-        { batchSize: 1000 }
-      ).pipe(Stream.runFoldWhile(initial, (state) => state._tag === "Progress", verifyRow(mac, head, anchored, start)))
-      if (result._tag === "Broken") return result
+      const initial: Progress | Found = start === 0
+        ? { _tag: "Progress", next: 1, prevHash: genesisHash, checked: 0 }
+        : { _tag: "Progress", next: start, prevHash: undefined, checked: 0 }
+      // The database renders each event's canonical bytes (README "Chain format"), so a row is
+      // checked with one HMAC and no parsing; batches are checked in a plain loop, and the next
+      // is fetched while one is checked.
+      const result = yield* sql.stream<ChainRow>(
+        (s) =>
+          s`SELECT seq::text AS seq,
+              '[' || seq || ',"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '",' || to_json(stage)::text
+                || ',' || to_json(subject)::text || ',' || detail::text || ',' || to_json(prev_hash)::text || ']' AS bytes,
+              prev_hash, hash
+            FROM audit_event WHERE seq >= ${start} ORDER BY audit_event.seq`,
+        { batchSize: 5000 }
+      ).pipe(
+        Stream.chunks,
+        Stream.buffer({ capacity: 2 }),
+        Stream.runFoldWhile(initial, (state) => state._tag === "Progress", verifyBatch(hmacHex(chainKey), head, anchored, start))
+      )
+      const named = (seq: number) =>
+        Effect.map(
+          sql.query<{ stage: string; subject: string }>`SELECT stage, subject FROM audit_event WHERE seq = ${seq}`,
+          (rows) => (rows[0] === undefined ? {} : { stage: rows[0].stage, subject: rows[0].subject })
+        )
+      if (result._tag === "Found") {
+        return new Broken({ seq: result.seq, problem: result.problem, ...(yield* named(result.name)), verified: result.verified })
+      }
       const lastSeq = result.next - 1
-      const last = result.last === undefined ? {} : { stage: result.last.stage, subject: result.last.subject }
+      const last = lastSeq < Math.max(start, 1) ? {} : yield* named(lastSeq)
       if (newest > lastSeq) {
         return new Broken({ seq: lastSeq + 1, problem: "truncated", ...last, verified: lastSeq })
       }

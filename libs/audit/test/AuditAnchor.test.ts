@@ -3,8 +3,9 @@ import { Sql, Vault } from "@encompass/store"
 import { Chunk, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
 import { createHash, randomBytes } from "node:crypto"
 import { AuditAnchor, AuditLog } from "../src/index.js"
-import { canonicalJson, canonicalLink, chainHash, genesisHash } from "../src/internal/chain.js"
+import { canonicalLink, chainHash, genesisHash } from "../src/internal/chain.js"
 import type { Link } from "../src/internal/chain.js"
+import { links } from "./ChainRows.js"
 
 const TestLayer = AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest)))
 
@@ -35,21 +36,19 @@ const anchor = Effect.flatMap(log, (l) => l.anchor)
 const anchors = Effect.flatMap(log, (l) => Effect.map(Stream.runCollect(l.anchors), Chunk.toReadonlyArray))
 
 /**
- * Rewrites every event with `hashOf` and sets the head to match: a wholesale rewrite, done with
- * the database's rights alone (plain sha256, or an HMAC under a key of the attacker's own), or by
- * someone who also holds the audit key.
+ * Sets the outcome of event `edited` to withhold, then rewrites every event's link and hash with
+ * `hashOf` and sets the head to match: a wholesale rewrite, done with the database's rights alone
+ * (plain sha256, or an HMAC under a key of the attacker's own), or by someone who also holds the
+ * audit key.
  */
-const rewriteWith = (hashOf: (link: Link) => string, change: (seq: number) => string = () => "share") =>
+const rewriteWith = (hashOf: (link: Link) => string, edited = 7) =>
   Effect.gen(function*() {
-    const sql = yield* Sql.Sql
-    const rows = yield* sql.query<{ seq: string; at: Date; stage: string; subject: string; detail: Record<string, unknown> }>`
-      SELECT seq, at, stage, subject, detail FROM audit_event ORDER BY seq`
+    yield* tamper(`UPDATE audit_event SET detail = jsonb_set(detail, '{outcome}', '"withhold"') WHERE seq = ${edited}`)
     let prevHash = genesisHash
     const updates: Array<string> = []
-    for (const row of rows) {
-      const detail = canonicalJson({ ...row.detail, outcome: change(Number(row.seq)) })
-      const hash = hashOf({ seq: Number(row.seq), at: row.at.toISOString(), stage: row.stage, subject: row.subject, detail, prevHash })
-      updates.push(`UPDATE audit_event SET detail = '${detail}', prev_hash = '${prevHash}', hash = '${hash}' WHERE seq = ${row.seq}`)
+    for (const row of yield* links) {
+      const hash = hashOf({ ...row, seq: Number(row.seq), prevHash })
+      updates.push(`UPDATE audit_event SET prev_hash = '${prevHash}', hash = '${hash}' WHERE seq = ${row.seq}`)
       prevHash = hash
     }
     yield* tamper(`${updates.join("; ")}; UPDATE audit_head SET hash = '${prevHash}'`)
@@ -62,7 +61,7 @@ layer(TestLayer, { timeout: "120 seconds" })("the keyed chain and its anchors", 
     Effect.gen(function*() {
       yield* reset
       yield* appendMany(20)
-      yield* rewriteWith(sha256, (seq) => (seq === 7 ? "withhold" : "share"))
+      yield* rewriteWith(sha256)
       expect(yield* verify({ full: true })).toMatchObject({ _tag: "Broken", seq: 1, problem: "edited", subject: "occurrence:niche-rms/OC-1", verified: 0 })
       // Nor does an HMAC under a key of the attacker's own pass.
       yield* rewriteWith(chainHash(randomBytes(32)))
@@ -123,7 +122,7 @@ layer(TestLayer, { timeout: "120 seconds" })("the keyed chain and its anchors", 
       yield* appendMany(10)
       const exported = Option.getOrThrow(yield* anchor)
       const vault = yield* Vault.Vault
-      yield* rewriteWith(chainHash(Redacted.value(vault.deriveKey(AuditLog.chainKeyLabel))), (seq) => (seq === 3 ? "withhold" : "share"))
+      yield* rewriteWith(chainHash(Redacted.value(vault.deriveKey(AuditLog.chainKeyLabel))), 3)
       // The stored anchor was removed; the exported one names event 10 with its old hash.
       yield* tamper(`DELETE FROM audit_anchor`)
       expect(yield* verify({ full: true })).toMatchObject({ _tag: "Intact" })

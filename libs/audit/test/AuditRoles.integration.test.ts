@@ -11,7 +11,8 @@ import { createHash } from "node:crypto"
 import postgres from "postgres"
 import { beforeAll, describe } from "vitest"
 import { AuditLog } from "../src/index.js"
-import { canonicalJson, canonicalLink, genesisHash } from "../src/internal/chain.js"
+import { canonicalLink, genesisHash } from "../src/internal/chain.js"
+import { links } from "./ChainRows.js"
 
 const server = process.env["DATABASE_URL"] ?? ""
 const title = server !== ""
@@ -109,16 +110,14 @@ describe.skipIf(server === "")(title, () => {
     it.effect("a superuser's wholesale rewrite with every sha256 hash recomputed fails at the first event", () =>
       Effect.gen(function*() {
         yield* fresh(10)
-        // Every hash recomputed in SQL alone, as the database's rights allow: plain sha256 of the
+        // Every hash recomputed from the database alone, as its rights allow: plain sha256 of the
         // canonical bytes, linked; the head moved to the new last hash.
-        const sql = yield* Sql.Sql
-        const rows = yield* sql.query<{ seq: string; at: Date; stage: string; subject: string }>`SELECT seq, at, stage, subject FROM audit_event ORDER BY seq`
+        yield* asSuperuser(`UPDATE audit_event SET detail = '{"outcome":"withhold"}' WHERE seq = 5`)
         let prevHash = genesisHash
         const updates: Array<string> = []
-        for (const row of rows) {
-          const detail = canonicalJson({ outcome: Number(row.seq) === 5 ? "withhold" : "share" })
-          const hash = createHash("sha256").update(canonicalLink({ seq: Number(row.seq), at: row.at.toISOString(), stage: row.stage, subject: row.subject, detail, prevHash })).digest("hex")
-          updates.push(`UPDATE audit_event SET detail = '${detail}', prev_hash = '${prevHash}', hash = '${hash}' WHERE seq = ${row.seq}`)
+        for (const row of yield* links) {
+          const hash = createHash("sha256").update(canonicalLink({ ...row, seq: Number(row.seq), prevHash })).digest("hex")
+          updates.push(`UPDATE audit_event SET prev_hash = '${prevHash}', hash = '${hash}' WHERE seq = ${row.seq}`)
           prevHash = hash
         }
         yield* asSuperuser(`${updates.join("; ")}; UPDATE audit_head SET hash = '${prevHash}'`)

@@ -26,7 +26,10 @@ export interface Link {
   readonly at: string
   readonly stage: string
   readonly subject: string
-  /** `canonicalJson` of the detail. */
+  /**
+   * The detail as Postgres writes jsonb as text (`detail::text`): deterministic for a value, and
+   * what the database hands back as it is, so verifying needs neither to parse nor to re-encode.
+   */
   readonly detail: string
   readonly prevHash: string
 }
@@ -41,5 +44,7 @@ export const canonicalLink = (link: Link): string =>
  * The chain's hash of an event: HMAC-SHA256, hex, of its canonical bytes under the audit key.
  * Without the key nobody can compute it, so a chain rewritten from the database alone fails.
  */
-export const chainHash = (key: Uint8Array) => (link: Link): string =>
-  createHmac("sha256", key).update(canonicalLink(link), "utf8").digest("hex")
+export const chainHash = (key: Uint8Array) => (link: Link): string => hmacHex(key)(canonicalLink(link))
+
+/** HMAC-SHA256, hex, of canonical bytes already built (by the database, when verifying). */
+export const hmacHex = (key: Uint8Array) => (bytes: string): string => createHmac("sha256", key).update(bytes, "utf8").digest("hex")
