@@ -114,6 +114,7 @@ const append = (store: Store, masterKey: string, bytesFile: string) =>
         if ((from / batch) % 20 === 19) process.stdout.write(`  appended ${int(from + batch)}\r`)
       }
       const ms = performance.now() - started
+      if (events >= 200_000) process.stdout.write("\n")
       yield* log.anchor
       // The bytes each event's hash covers, read back as verify reads them, one event a line.
       const out = fs.openSync(bytesFile, "w")
