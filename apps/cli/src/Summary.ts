@@ -50,5 +50,11 @@ export const ingest = (report: IngestReport.IngestReport): string => {
 
 export const verify = (report: AuditLog.VerifyReport): string =>
   report._tag === "Intact"
-    ? row("Audit chain", "ok", `verified ${report.count} events, head ${report.hash.slice(0, 12)}…`)
+    ? row(
+      "Audit chain",
+      "ok",
+      `verified ${report.count} events${report.from === undefined ? "" : ` from the anchor at seq ${report.from}`}, head ${report.hash.slice(0, 12)}…${
+        report.anchored === undefined ? "" : `, ${report.anchors} signed anchors up to seq ${report.anchored}`
+      }`
+    )
     : `  Audit chain BROKEN: ${report.message}`

@@ -53,4 +53,31 @@ describe("encompass audit verify", () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/Audit chain\s+ok\s+verified [1-9]\d* events/)
   })
+
+  it("exports the signed anchors with the public key, and verifies the chain against the file in full", async () => {
+    // The ingest that made the region signed its head when it ended.
+    const file = path.join(work, "anchors.jsonl")
+    const exported = await region.run(["audit", "anchors", "--config", region.region, "--out", file])
+    expect(exported.stderr).toBe("")
+    expect(exported.code).toBe(0)
+    const key = /public key ed25519 ([A-Za-z0-9+/]{43}=)/.exec(exported.stdout)?.[1]
+    expect(key).toBeDefined()
+    const anchors = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { seq: number; publicKey: string })
+    expect(anchors.length).toBeGreaterThan(0)
+    for (const anchor of anchors) expect(anchor.publicKey).toBe(key)
+    const printed = await region.run(["audit", "anchors", "--config", region.region])
+    expect(printed.stdout).toBe(fs.readFileSync(file, "utf8"))
+    expect(printed.stderr).toContain(`public key ed25519 ${key}`)
+    const verified = await region.run(["audit", "verify", "--config", region.region, "--anchors", file, "--full"])
+    expect(verified.stderr).toBe("")
+    expect(verified.stdout).toMatch(new RegExp(`signed anchors up to seq ${anchors.at(-1)?.seq}`))
+  })
+
+  it("refuses an anchors file that is not anchors, naming its line", async () => {
+    const file = path.join(work, "not-anchors.jsonl")
+    fs.writeFileSync(file, "\n{\"seq\": 1}\n")
+    const result = await region.run(["audit", "verify", "--config", region.region, "--anchors", file])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`${file}: anchors line 2:`)
+  })
 })

@@ -128,9 +128,22 @@ const regionStore = (config: RegionConfig): Store => ({ layer: storeLayer(config
 export const vaultLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
   MasterKey.vaultLayer({ file: config.masterKeyFile, create: store.embedded })
 
-/** The store, vault and audit log: all the operator commands (quarantine, audit) need. */
+/**
+ * A store with the vault of a master key that must exist already, for commands that check what
+ * is there (`audit verify`, `audit anchors`): they never create a key, nor a database.
+ */
+export const keyedStore = (store: Layer.Layer<Sql.Sql, unknown>, masterKeyFile: string) =>
+  MasterKey.vaultLayer({ file: masterKeyFile, create: false }).pipe(Layer.provideMerge(store))
+
+/**
+ * The store, vault and audit log: all the operator commands (quarantine, audit) need. The audit
+ * chain is keyed by the vault's master key, and its head is signed into an anchor when the layer
+ * is released (a one-shot command's end, `serve` stopping) if it moved.
+ */
 export const storageLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
-  Layer.mergeAll(AuditLog.layer, Layer.effectDiscard(StoreKeys.checkMasterKey)).pipe(
+  AuditLog.layerAnchoring.pipe(
+    // The master key is checked first: a store sealed under another one is refused, naming both key ids.
+    Layer.provideMerge(Layer.effectDiscard(StoreKeys.checkMasterKey)),
     Layer.provideMerge(vaultLayer(config, store)),
     Layer.provideMerge(store.layer)
   )

@@ -159,6 +159,9 @@ export class WorkersConfig extends Schema.Class<WorkersConfig>("WorkersConfig")(
   }),
   atRiskLead: Schema.optionalWith(DurationText, { default: () => Duration.hours(2) }).annotations({
     description: "How long before its deadline an undelivered notification raises an at-risk alert"
+  }),
+  auditAnchor: Schema.optionalWith(DurationText, { default: () => Duration.minutes(15) }).annotations({
+    description: "How often the audit chain's head is signed into an anchor (and on shutdown) when it has moved; events after the newest anchor can be cut off undetected, so this bounds what can be lost"
   })
 }) {}
 

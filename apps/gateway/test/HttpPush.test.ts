@@ -19,7 +19,7 @@ const token = "push-token-for-json-lines"
 const limit = 256 * 1024
 
 const StoreLive = FeedInbox.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest),
   Layer.provideMerge(ActiveSources.ActiveSources.layer([JsonSource.make()]))
 )

@@ -8,7 +8,7 @@ import { AuditLog } from "@encompass/audit"
 import { FeedInbox } from "@encompass/pipeline"
 import { OpenSshd } from "@encompass/plugin-testkit"
 import { SqlError } from "@encompass/store"
-import { Sql } from "@encompass/store"
+import { Sql, Vault } from "@encompass/store"
 import { describe, expect, layer } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Layer, Schedule, Schema, Scope, Stream } from "effect"
 import * as fs from "node:fs"
@@ -16,7 +16,7 @@ import * as path from "node:path"
 import * as SftpDrop from "../src/intake/SftpDrop.js"
 import { SftpDropConfig } from "../src/intake/SftpDropConfig.js"
 
-const TestLive = Layer.mergeAll(OpenSshd.SshdLive, AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest)))
+const TestLive = Layer.mergeAll(OpenSshd.SshdLive, AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest))))
 
 const configFor = (sshd: Context.Tag.Service<OpenSshd.Sshd>, directory: string, overrides: Record<string, unknown> = {}) =>
   Schema.decodeUnknownSync(SftpDropConfig)({

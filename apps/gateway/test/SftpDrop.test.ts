@@ -5,7 +5,7 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { FeedInbox } from "@encompass/pipeline"
-import { Sql } from "@encompass/store"
+import { Sql, Vault } from "@encompass/store"
 import { afterAll, describe, expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber, HashMap, Layer, Logger, Schema } from "effect"
 import { generateKeyPairSync } from "node:crypto"
@@ -167,7 +167,7 @@ const localConfig = (port: number, overrides: Record<string, unknown> = {}) =>
     ...overrides
   })
 
-const TestLive = Layer.mergeAll(FeedInbox.layerMemory, AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest)))
+const TestLive = Layer.mergeAll(FeedInbox.layerMemory, AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest))))
 
 layer(TestLive, { timeout: 120_000, excludeTestServices: true })("SftpDrop without a server", (it) => {
   it.scoped("a server that never answers the handshake gives a Timeout within connectTimeout", () =>

@@ -5,7 +5,7 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { FeedInbox } from "@encompass/pipeline"
-import { Sql, SqlError } from "@encompass/store"
+import { Sql, SqlError, Vault } from "@encompass/store"
 import { expect, layer } from "@effect/vitest"
 import { Chunk, Clock, Deferred, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Redacted, Ref, Schema, Scope, Stream, TestClock } from "effect"
 import { createHash } from "node:crypto"
@@ -28,7 +28,7 @@ const username = "tvp-niche"
 const password = "a long random machine password 7f3c"
 const sender = "Niche-Export@Force.Example"
 
-const TestLive = AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest))
+const TestLive = AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest)))
 
 const baseConfig = (passwordHash: string) => ({
   host: "127.0.0.1",

@@ -222,7 +222,7 @@ const insert = (deadlineAt: Date, options: { readonly body?: unknown; readonly d
 
 const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000)
 
-const TestLive = Layer.mergeAll(AuditLog.layer, Vault.layerTest).pipe(Layer.provideMerge(Sql.layerTest))
+const TestLive = AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest)))
 
 layer(TestLive, { excludeTestServices: true, timeout: 120_000 })("SpocAlerts", (it) => {
   it.scoped("a deadline scan's alerts reach the SPOC as one email over STARTTLS, after the wait for companions", () =>

@@ -46,7 +46,7 @@ const TestLive = Layer.mergeAll(
   Workers.Wake.layer,
   Alerts.Alerts.logOnly
 ).pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest)
 )
 

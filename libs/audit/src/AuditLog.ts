@@ -1,14 +1,20 @@
 /**
- * The append-only, hash-chained audit log (DESIGN.md §7). Each event's hash covers its content
- * and the previous event's hash, and `audit_head` records the newest, so `verify` detects an
- * edited event, a deleted one, and deleted newest events.
+ * The append-only, hash-chained audit log (DESIGN.md §7). Each event's hash is an HMAC under the
+ * audit key (derived from the region's master key, which the database never holds) of its content
+ * and the previous event's hash; `audit_head` records the newest, and signed anchors
+ * (`AuditAnchor`) record heads outside the database's control. `verify` detects an edited event,
+ * a deleted one, deleted newest events, a chain rewritten without the key, and a tail cut off
+ * below an anchor.
  */
 import type { SqlError } from "@encompass/store"
-import { Sql } from "@encompass/store"
-import { Context, DateTime, Effect, Layer, Schema, Stream } from "effect"
+import { Sql, StoreKeys, Vault } from "@encompass/store"
+import { Chunk, Context, DateTime, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
+import type { Duration } from "effect"
+import { Anchor, signer } from "./AuditAnchor.js"
 import { AuditEvent } from "./AuditEvent.js"
 import type { Detail, Stage } from "./AuditEvent.js"
-import { canonicalJson, genesisHash, hash } from "./internal/chain.js"
+import { canonicalJson, canonicalLink, chainHash, genesisHash, hmacHex } from "./internal/chain.js"
+import type { Link } from "./internal/chain.js"
 
 export interface AppendInput {
   readonly stage: Stage
@@ -18,21 +24,33 @@ export interface AppendInput {
   readonly detail?: Detail | undefined
 }
 
-/** The chain verified from the first event to the head. */
+/** The chain verified from the first event (or, incrementally, from `from`) to the head. */
 export class Intact extends Schema.TaggedClass<Intact>()("Intact", {
+  /** Events checked. */
   count: Schema.Int,
   /** The head's seq (0 when empty) and hash (64 zeros when empty). */
   seq: Schema.Int,
-  hash: Schema.String
+  hash: Schema.String,
+  /** Where an incremental check started: the anchored event a previous check verified. */
+  from: Schema.optional(Schema.Int),
+  /** Signed anchors the chain was checked against, and the newest one's seq. */
+  anchors: Schema.optional(Schema.Int),
+  anchored: Schema.optional(Schema.Int)
 }) {}
 
 /**
- * `edited`: the event's content, or its link to the previous event, no longer matches its hash.
+ * `edited`: the event's content, or its link to the previous event, no longer matches its hash
+ * under the audit key (a chain rewritten without the key fails at its first event).
  * `missing`: events were deleted just before the one named by `stage`/`subject`.
  * `head-mismatch`: the chain ends before, or differently from, `audit_head`: the newest events
  * were deleted or the head altered.
+ * `truncated`: the chain ends before an event a signed anchor names: events from `seq` on were
+ * deleted (and the head set back).
+ * `anchor-mismatch`: the event at `seq` is not the one its signed anchor names: the chain up to
+ * it was rewritten by someone holding the audit key.
+ * `anchor-forged`: the anchor for `seq` is not signed by this region's anchor key.
  */
-export const Problem = Schema.Literal("edited", "missing", "head-mismatch")
+export const Problem = Schema.Literal("edited", "missing", "head-mismatch", "truncated", "anchor-mismatch", "anchor-forged")
 export type Problem = typeof Problem.Type
 
 /** The first link that does not verify. `seq` is the first bad sequence number. */
@@ -56,11 +74,24 @@ export class Broken extends Schema.TaggedClass<Broken>()("Broken", {
         return `the audit chain does not end at its recorded head (seq ${this.seq}): newest events deleted or head altered${
           event && `; last event${event}`
         }`
+      case "truncated":
+        return `audit events from seq ${this.seq} were deleted: a signed anchor names a later event${event && `; last event${event}`}`
+      case "anchor-mismatch":
+        return `audit event ${this.seq}${event} is not the event its signed anchor names: the chain up to it was rewritten`
+      case "anchor-forged":
+        return `the audit anchor for seq ${this.seq} is not signed by this region's anchor key`
     }
   }
 }
 
 export type VerifyReport = Intact | Broken
+
+export interface VerifyOptions {
+  /** Check every event from the first, not only those after the newest anchor a check verified. */
+  readonly full?: boolean | undefined
+  /** Anchors kept outside the database (`audit anchors --out`), checked with those inside it. */
+  readonly anchors?: ReadonlyArray<Anchor> | undefined
+}
 
 export interface AuditLog {
   /**
@@ -71,8 +102,20 @@ export interface AuditLog {
   readonly append: (input: AppendInput) => Effect.Effect<void, SqlError.SqlError>
   /** Appends events in order under one lock and one statement; returns them as stored. */
   readonly appendAll: (inputs: ReadonlyArray<AppendInput>) => Effect.Effect<ReadonlyArray<AuditEvent>, SqlError.SqlError>
-  /** Checks the whole chain, streaming it in seq order. */
+  /** Checks the whole chain against the stored anchors, streaming it in seq order. */
   readonly verify: Effect.Effect<VerifyReport, SqlError.SqlError>
+  /**
+   * Checks the chain from the newest anchor a previous check verified (or from the first event
+   * with `full`) against the stored anchors and `anchors`, streaming it in seq order; records the
+   * anchors it verified, for the next check to start from.
+   */
+  readonly verifyWith: (options: VerifyOptions) => Effect.Effect<VerifyReport, SqlError.SqlError>
+  /** Signs the head into `audit_anchor` when it has moved past the newest anchor; returns the new anchor. */
+  readonly anchor: Effect.Effect<Option.Option<Anchor>, SqlError.SqlError>
+  /** The stored anchors in seq order. */
+  readonly anchors: Stream.Stream<Anchor, SqlError.SqlError>
+  /** The Ed25519 public key anchors are signed with, base64 of its 32 bytes. */
+  readonly publicKey: string
   /** Events in seq order, optionally those whose subject starts with `subjectPrefix`, as stored. */
   readonly events: (options?: { readonly subjectPrefix?: string | undefined }) => Stream.Stream<AuditEvent, SqlError.SqlError>
 }
@@ -89,61 +132,120 @@ interface EventRow {
   readonly hash: string
 }
 
+/** An event as `verify` reads it: its canonical bytes as the database renders them, and its links. */
+interface ChainRow {
+  readonly seq: string
+  readonly bytes: string
+  readonly prev_hash: string
+  readonly hash: string
+}
+
+interface AnchorRow {
+  readonly seq: string
+  readonly hash: string
+  readonly signed_at: string
+  readonly public_key: string
+  readonly signature: string
+}
+
+const anchorOf = (row: AnchorRow) =>
+  new Anchor({ seq: Number(row.seq), hash: row.hash, at: row.signed_at, publicKey: row.public_key, signature: row.signature })
+
 interface Progress {
   readonly _tag: "Progress"
   readonly next: number
-  readonly prevHash: string
-  readonly last: EventRow | undefined
+  /** The hash the next event must link to; undefined for an incremental check's anchored first event. */
+  readonly prevHash: string | undefined
+  readonly checked: number
 }
 
-const verifyRow = (headSeq: number, headHash: string) => (state: Progress | Broken, row: EventRow): Progress | Broken => {
-  if (state._tag === "Broken") return state
-  const seq = Number(row.seq)
-  const verified = state.next - 1
-  if (seq !== state.next) {
-    return new Broken({ seq: state.next, problem: "missing", stage: row.stage, subject: row.subject, verified })
+/** The first bad link the stream found; named by `name`'s stage and subject once the stream is done. */
+interface Found {
+  readonly _tag: "Found"
+  readonly seq: number
+  readonly problem: Problem
+  readonly name: number
+  readonly verified: number
+}
+
+/**
+ * The bytes an event's hash covers (README "Chain format"), for an auditor's own tools: the JSON
+ * array `[seq, at, stage, subject, detail, prevHash]`, UTF-8, with `detail` as `detail::text`.
+ */
+export const canonicalBytes: (link: Link) => string = canonicalLink
+
+/** The labels of the keys derived from the master key: the chain's MAC key and the anchors' signing seed. */
+export const chainKeyLabel = "audit-chain-hmac-v1"
+export const anchorKeyLabel = "audit-anchor-ed25519-v1"
+
+/** Checks the rows of one fetched batch in order, stopping at the first bad link. */
+const verifyBatch = (
+  mac: (bytes: string) => string,
+  head: { readonly seq: number; readonly hash: string },
+  anchored: ReadonlyMap<number, ReadonlyArray<Anchor>>,
+  start: number
+) =>
+(state: Progress | Found, rows: Chunk.Chunk<ChainRow>): Progress | Found => {
+  if (state._tag === "Found") return state
+  let { checked, next, prevHash } = state
+  for (const row of rows) {
+    const seq = Number(row.seq)
+    const verified = next - 1
+    if (seq !== next) return { _tag: "Found", seq: next, problem: "missing", name: seq, verified }
+    if (mac(row.bytes) !== row.hash) return { _tag: "Found", seq, problem: "edited", name: seq, verified }
+    if (prevHash !== undefined && row.prev_hash !== prevHash) {
+      // This event is intact but does not follow the previous one: that one was rewritten along
+      // with its hash (or, at an incremental start, the event before is not the anchored one).
+      const edited = checked === 0 ? seq : seq - 1
+      return { _tag: "Found", seq: edited, problem: "edited", name: edited, verified: Math.max(start, verified - 1) }
+    }
+    for (const anchor of anchored.get(seq) ?? []) {
+      if (anchor.hash !== row.hash) return { _tag: "Found", seq, problem: "anchor-mismatch", name: seq, verified }
+    }
+    if (seq === head.seq && row.hash !== head.hash) return { _tag: "Found", seq, problem: "head-mismatch", name: seq, verified }
+    next = seq + 1
+    prevHash = row.hash
+    checked += 1
   }
-  const link = {
-    seq,
-    at: row.at.toISOString(),
-    stage: row.stage,
-    subject: row.subject,
-    detail: canonicalJson(row.detail),
-    prevHash: row.prev_hash
-  }
-  if (hash(link) !== row.hash) {
-    return new Broken({ seq, problem: "edited", stage: row.stage, subject: row.subject, verified })
-  }
-  if (row.prev_hash !== state.prevHash) {
-    // This event is intact but does not follow the previous one: that one was rewritten along
-    // with its hash.
-    const edited = state.last ?? row
-    return new Broken({ seq: Number(edited.seq), problem: "edited", stage: edited.stage, subject: edited.subject, verified: Math.max(0, verified - 1) })
-  }
-  if (seq === headSeq && row.hash !== headHash) {
-    return new Broken({ seq, problem: "head-mismatch", stage: row.stage, subject: row.subject, verified })
-  }
-  return { _tag: "Progress", next: seq + 1, prevHash: row.hash, last: row }
+  return { _tag: "Progress", next, prevHash, checked }
 }
 
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`
 
-export const make: Effect.Effect<AuditLog, never, Sql.Sql> = Effect.map(Sql.Sql, (sql) => {
+/**
+ * The store's `audit` key (`StoreKeys`): random, wrapped by the master key, so a rotation of the
+ * master key re-wraps it and the chain verifies as before. Its unwrapping is checked at start-up
+ * (`StoreKeys.checkMasterKey`); failing here is a defect.
+ */
+export const auditKey: Effect.Effect<Vault.DataKey, never, Sql.Sql | Vault.Vault> = Effect.orDie(StoreKeys.get("audit"))
+
+export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effect.gen(function*() {
+  const sql = yield* Sql.Sql
+  const key = yield* auditKey
+  const chainKey = Redacted.value(key.derive(chainKeyLabel))
+  const mac = chainHash(chainKey)
+  const anchorSigner = signer(Redacted.value(key.derive(anchorKeyLabel)))
+
   const appendAll = (inputs: ReadonlyArray<AppendInput>) =>
     inputs.length === 0 ? Effect.succeed([]) : sql.transaction(Effect.gen(function*() {
       // The row lock serialises writers, here and in other processes, until this transaction ends.
-      const [head] = yield* sql.query<{ seq: string; hash: string; at: Date }>`
-        SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at FROM audit_head FOR UPDATE`
+      // The same round trip gives each detail as jsonb writes it as text: the bytes its hash covers.
+      const [head] = yield* sql.query<{ seq: string; hash: string; at: Date; details: ReadonlyArray<string> }>`
+        SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at,
+          ARRAY(SELECT d.value::text FROM jsonb_array_elements(${
+        `[${inputs.map((input) => canonicalJson(input.detail ?? {})).join(",")}]`
+      }::text::jsonb) WITH ORDINALITY AS d ORDER BY d.ordinality) AS details
+        FROM audit_head FOR UPDATE`
       if (head === undefined) return yield* Effect.dieMessage("audit_head has no row: the audit migration did not run")
       const at = head.at.toISOString()
       const events: Array<AuditEvent> = []
       const rows: Array<{ seq: number; at: Date; stage: string; subject: string; detail: string; prev_hash: string; hash: string }> = []
       let prevHash = head.hash
       let seq = Number(head.seq)
-      for (const input of inputs) {
+      for (const [index, input] of inputs.entries()) {
         seq += 1
-        const detail = canonicalJson(input.detail ?? {})
-        const eventHash = hash({ seq, at, stage: input.stage, subject: input.subject, detail, prevHash })
+        const detail = head.details[index] ?? "{}"
+        const eventHash = mac({ seq, at, stage: input.stage, subject: input.subject, detail, prevHash })
         rows.push({ seq, at: head.at, stage: input.stage, subject: input.subject, detail, prev_hash: prevHash, hash: eventHash })
         // Built from what is written, so validating it again (slow for nested JSON) is moot.
         events.push(new AuditEvent({
@@ -173,29 +275,93 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql> = Effect.map(Sql.Sql,
 
   const append = (input: AppendInput) => Effect.asVoid(appendAll([input]))
 
-  const verify = Effect.gen(function*() {
-    // Read before streaming: with the embedded database the stream holds the only connection.
-    const [head] = yield* sql.query<{ seq: string; hash: string }>`SELECT seq, hash FROM audit_head`
-    // A deleted head row matches no event: the chain is checked, then reported at its end.
-    const headSeq = head === undefined ? -1 : Number(head.seq)
-    const headHash = head?.hash ?? ""
-    const initial: Progress | Broken = { _tag: "Progress", next: 1, prevHash: genesisHash, last: undefined }
-    const result = yield* sql.stream<EventRow>(
-      (s) => s`SELECT seq, at, stage, subject, detail, prev_hash, hash FROM audit_event ORDER BY seq`,
+  const storedAnchors = (from: number) =>
+    sql.stream<AnchorRow>(
+      (s) => s`SELECT seq, hash, signed_at, public_key, signature FROM audit_anchor WHERE seq >= ${from} ORDER BY seq`,
       { batchSize: 1000 }
-    ).pipe(Stream.runFoldWhile(initial, (state) => state._tag === "Progress", verifyRow(headSeq, headHash)))
-    if (result._tag === "Broken") return result
-    const lastSeq = result.next - 1
-    // Events after the head were appended while verifying, and were checked like the rest.
-    if (head === undefined || lastSeq < headSeq || (headSeq === 0 && headHash !== genesisHash)) {
-      return new Broken({
-        seq: head === undefined ? lastSeq : lastSeq + 1,
-        problem: "head-mismatch",
-        ...(result.last === undefined ? {} : { stage: result.last.stage, subject: result.last.subject }),
-        verified: lastSeq
+    ).pipe(Stream.map(anchorOf))
+
+  const verifyWith = (options: VerifyOptions) =>
+    Effect.gen(function*() {
+      // Read before streaming: with the embedded database the stream holds the only connection.
+      const [headRow] = yield* sql.query<{ seq: string; hash: string }>`SELECT seq, hash FROM audit_head`
+      // A deleted head row matches no event: the chain is checked, then reported at its end.
+      const head = { seq: headRow === undefined ? -1 : Number(headRow.seq), hash: headRow?.hash ?? "" }
+      // Incremental: from the newest anchor a check verified (its signature is checked again below).
+      const [resume] = options.full === true ? [] : yield* sql.query<{ seq: string }>`
+        SELECT max(v.anchor) AS seq FROM audit_verified v JOIN audit_anchor a ON a.seq = v.anchor`
+      const start = resume?.seq == null ? 0 : Number(resume.seq)
+      // One anchor per signing interval: a few thousand a year, held while the events stream.
+      const anchors = [
+        ...(yield* Stream.runCollect(storedAnchors(start))),
+        ...(options.anchors ?? []).filter((a) => a.seq >= start)
+      ]
+      const forged = anchors.filter((a) => !anchorSigner.check(a)).sort((a, b) => a.seq - b.seq)[0]
+      if (forged !== undefined) return new Broken({ seq: forged.seq, problem: "anchor-forged", verified: 0 })
+      const anchored = new Map<number, Array<Anchor>>()
+      for (const a of anchors) anchored.set(a.seq, [...(anchored.get(a.seq) ?? []), a])
+      const newest = anchors.reduce((max, a) => Math.max(max, a.seq), 0)
+
+      const initial: Progress | Found = start === 0
+        ? { _tag: "Progress", next: 1, prevHash: genesisHash, checked: 0 }
+        : { _tag: "Progress", next: start, prevHash: undefined, checked: 0 }
+      // The database renders each event's canonical bytes (README "Chain format"), so a row is
+      // checked with one HMAC and no parsing; batches are checked in a plain loop, and the next
+      // is fetched while one is checked.
+      const result = yield* sql.stream<ChainRow>(
+        (s) =>
+          s`SELECT seq::text AS seq,
+              '[' || seq || ',"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '",' || to_json(stage)::text
+                || ',' || to_json(subject)::text || ',' || detail::text || ',' || to_json(prev_hash)::text || ']' AS bytes,
+              prev_hash, hash
+            FROM audit_event WHERE seq >= ${start} ORDER BY audit_event.seq`,
+        { batchSize: 5000 }
+      ).pipe(
+        Stream.chunks,
+        Stream.buffer({ capacity: 2 }),
+        Stream.runFoldWhile(initial, (state) => state._tag === "Progress", verifyBatch(hmacHex(chainKey), head, anchored, start))
+      )
+      const named = (seq: number) =>
+        Effect.map(
+          sql.query<{ stage: string; subject: string }>`SELECT stage, subject FROM audit_event WHERE seq = ${seq}`,
+          (rows) => (rows[0] === undefined ? {} : { stage: rows[0].stage, subject: rows[0].subject })
+        )
+      if (result._tag === "Found") {
+        return new Broken({ seq: result.seq, problem: result.problem, ...(yield* named(result.name)), verified: result.verified })
+      }
+      const lastSeq = result.next - 1
+      const last = lastSeq < Math.max(start, 1) ? {} : yield* named(lastSeq)
+      if (newest > lastSeq) {
+        return new Broken({ seq: lastSeq + 1, problem: "truncated", ...last, verified: lastSeq })
+      }
+      // Events after the head were appended while verifying, and were checked like the rest.
+      if (headRow === undefined || lastSeq < head.seq || (head.seq === 0 && head.hash !== genesisHash)) {
+        return new Broken({ seq: headRow === undefined ? lastSeq : lastSeq + 1, problem: "head-mismatch", ...last, verified: lastSeq })
+      }
+      // The next incremental check starts from the newest stored anchor this one checked.
+      yield* sql.query`INSERT INTO audit_verified (anchor)
+        SELECT max(seq) FROM audit_anchor WHERE seq <= ${newest} HAVING max(seq) > ${start}`
+      return new Intact({
+        count: result.checked,
+        seq: lastSeq,
+        hash: result.prevHash ?? genesisHash,
+        ...(start > 0 ? { from: start } : {}),
+        ...(anchors.length > 0 ? { anchors: anchors.length, anchored: newest } : {})
       })
-    }
-    return new Intact({ count: lastSeq, seq: lastSeq, hash: result.prevHash })
+    })
+
+  const anchor = Effect.gen(function*() {
+    const [row] = yield* sql.query<{ seq: string; hash: string; newest: string | null; at: Date }>`
+      SELECT h.seq, h.hash, (SELECT max(seq) FROM audit_anchor) AS newest,
+        date_trunc('milliseconds', clock_timestamp()) AS at FROM audit_head h`
+    if (row === undefined || Number(row.seq) === 0 || Number(row.seq) <= Number(row.newest ?? 0)) return Option.none()
+    const signed = anchorSigner.sign({ seq: Number(row.seq), hash: row.hash, at: row.at.toISOString() })
+    // Two processes may sign the same head: the first stored stands.
+    const inserted = yield* sql.query`
+      INSERT INTO audit_anchor (seq, hash, signed_at, public_key, signature)
+      VALUES (${signed.seq}, ${signed.hash}, ${signed.at}, ${signed.publicKey}, ${signed.signature})
+      ON CONFLICT (seq) DO NOTHING RETURNING seq`
+    return inserted.length === 0 ? Option.none() : Option.some(signed)
   })
 
   const events = (options?: { readonly subjectPrefix?: string | undefined }) =>
@@ -219,11 +385,34 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql> = Effect.map(Sql.Sql,
       )
     )
 
-  return { append, appendAll, verify, events }
+  return {
+    append,
+    appendAll,
+    verify: verifyWith({ full: true }),
+    verifyWith,
+    anchor,
+    anchors: storedAnchors(0),
+    publicKey: anchorSigner.publicKey,
+    events
+  }
 })
 
-/** The audit log on the store's `Sql`. */
-export const layer: Layer.Layer<AuditLog, never, Sql.Sql> = Layer.effect(AuditLog, make)
+/** The audit log on the store's `Sql`, keyed by the `Vault`'s master key. */
+export const layer: Layer.Layer<AuditLog, never, Sql.Sql | Vault.Vault> = Layer.effect(AuditLog, make)
+
+/**
+ * The audit log that signs an anchor when it is released, if the head has moved past the newest
+ * anchor: a one-shot command that appended, or `serve` stopping, leaves its head anchored.
+ */
+export const layerAnchoring: Layer.Layer<AuditLog, never, Sql.Sql | Vault.Vault> = Layer.scoped(
+  AuditLog,
+  Effect.tap(make, (log) => Effect.addFinalizer(() => Effect.ignoreLogged(log.anchor)))
+)
+
+/** Signs an anchor every `interval` while the head moves (for `serve`); never fails, logs what it could not do. */
+export const anchorEvery = (interval: Duration.DurationInput): Effect.Effect<never, never, AuditLog> =>
+  Effect.flatMap(AuditLog, (log) =>
+    Effect.ignoreLogged(log.anchor).pipe(Effect.repeat(Schedule.spaced(interval)), Effect.zipRight(Effect.never)))
 
 /**
  * Runs `self` — inside the caller's `Sql.transaction` — with its `append`s held back, then

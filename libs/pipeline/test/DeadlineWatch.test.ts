@@ -14,7 +14,7 @@ const TestLive = Layer.mergeAll(
   ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp),
   Layer.succeed(Alerts.Alerts, { notify: (alert) => Effect.sync(() => notified.push(alert)) })
 ).pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest)
 )
 

@@ -7,7 +7,7 @@ import { Chunk, Effect, Layer, Option, Stream } from "effect"
 import { FeedInbox, Ingest } from "../src/index.js"
 
 const TestLive = FeedInbox.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest)
 )
 

@@ -13,7 +13,7 @@ const ChannelLive = Layer.effect(ActiveChannels.ActiveChannels, Effect.map(Recor
 )
 
 export const TestLive = Layer.mergeAll(FeedInbox.layer, Fixtures.directoryLayer, ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp), ChannelLive).pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest)
 )
 

@@ -7,7 +7,7 @@ import { ActiveAgreement, ActiveSources, Alerts, FeedInbox, Ingest, Outbox } fro
 import * as Fixtures from "./Fixtures.js"
 
 const TestLive = Layer.mergeAll(FeedInbox.layer, Fixtures.directoryLayer, ActiveAgreement.ActiveAgreement.layer(Fixtures.tvp)).pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest)
 )
 

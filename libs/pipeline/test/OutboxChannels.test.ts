@@ -13,7 +13,7 @@ const TestLive = Layer.mergeAll(
   Layer.succeed(Directory.Directory, Fixtures.directoryTwoChannels),
   ActiveAgreement.ActiveAgreement.layer(Fixtures.tvpTwoChannels)
 ).pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest)
 )
 

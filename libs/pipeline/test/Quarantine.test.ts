@@ -50,7 +50,7 @@ const TestLive = Layer.mergeAll(
   ActiveSources.ActiveSources.layer([lineSource]),
   ChannelLive
 ).pipe(
-  Layer.provideMerge(Layer.mergeAll(AuditLog.layer, Vault.layerTest)),
+  Layer.provideMerge(AuditLog.layer.pipe(Layer.provideMerge(Vault.layerTest))),
   Layer.provideMerge(Sql.layerTest)
 )
 

@@ -27,6 +27,11 @@ export interface DataKey {
   readonly open: (sealed: Uint8Array, context: string) => Effect.Effect<Uint8Array, VaultError>
   /** HMAC-SHA256 (hex) under a key derived from this one: a lookup or comparison that never stores the text. */
   readonly mac: (text: string) => string
+  /**
+   * A 32-byte key for one purpose, HKDF-SHA256 of this key with `label` as its info (the audit
+   * chain's MAC key, its anchors' signing seed): knowing one tells nothing of this key or another label's.
+   */
+  readonly derive: (label: string) => Redacted.Redacted<Uint8Array>
 }
 
 export interface Vault {
@@ -83,7 +88,8 @@ const dataKey = (key: Uint8Array, wrapped: Uint8Array): DataKey => {
         ? Effect.fail(fail("open", "Tampered", `the sealed ${context.split(":")[0]} does not authenticate under its key`))
         : Effect.succeed(plaintext)
     },
-    mac: (text) => createHmac("sha256", macKey).update(text).digest("hex")
+    mac: (text) => createHmac("sha256", macKey).update(text).digest("hex"),
+    derive: (label) => Redacted.make(new Uint8Array(hkdfSync("sha256", key, new Uint8Array(0), `encompass:${label}`, KEY)))
   }
   rawKeys.set(made, key)
   return made

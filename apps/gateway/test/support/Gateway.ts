@@ -5,7 +5,7 @@
  * an operator would, on the store they would point it at (DATABASE_URL, or embedded).
  */
 import { AuditLog } from "@encompass/audit"
-import { Sql } from "@encompass/store"
+import { Sql, Vault } from "@encompass/store"
 import { Effect, Layer, Redacted } from "effect"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
@@ -190,6 +190,8 @@ export const withStore = <A>(
   Effect.runPromise(
     Effect.flatMap(Sql.Sql, f).pipe(
       Effect.provide(AuditLog.layer.pipe(
+        // The gateways' own master key: the audit chain is keyed by it.
+        Layer.provide(Layer.orDie(Layer.unwrapEffect(Effect.map(Vault.parseMasterKey(Redacted.make(masterKey)), Vault.layer)))),
         Layer.provideMerge(Sql.layer("url" in store ? { url: Redacted.make(store.url), max: 2, migrate: false } : { dataDir: store.dataDir, migrate: false }))
       ))
     )

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto"
+import { createHmac } from "node:crypto"
 
 /** The `prev_hash` of the first event. */
 export const genesisHash = "0".repeat(64)
@@ -26,18 +26,25 @@ export interface Link {
   readonly at: string
   readonly stage: string
   readonly subject: string
-  /** `canonicalJson` of the detail. */
+  /**
+   * The detail as Postgres writes jsonb as text (`detail::text`): deterministic for a value, and
+   * what the database hands back as it is, so verifying needs neither to parse nor to re-encode.
+   */
   readonly detail: string
   readonly prevHash: string
 }
 
-/** sha256, hex, of the canonical JSON array `[seq, at, stage, subject, detail, prevHash]`. */
-export const hash = (link: Link): string =>
-  createHash("sha256")
-    .update(
-      `[${link.seq},${JSON.stringify(link.at)},${JSON.stringify(link.stage)},${JSON.stringify(link.subject)},${link.detail},${
-        JSON.stringify(link.prevHash)
-      }]`,
-      "utf8"
-    )
-    .digest("hex")
+/** The canonical bytes of an event: the JSON array `[seq, at, stage, subject, detail, prevHash]`. */
+export const canonicalLink = (link: Link): string =>
+  `[${link.seq},${JSON.stringify(link.at)},${JSON.stringify(link.stage)},${JSON.stringify(link.subject)},${link.detail},${
+    JSON.stringify(link.prevHash)
+  }]`
+
+/**
+ * The chain's hash of an event: HMAC-SHA256, hex, of its canonical bytes under the audit key.
+ * Without the key nobody can compute it, so a chain rewritten from the database alone fails.
+ */
+export const chainHash = (key: Uint8Array) => (link: Link): string => hmacHex(key)(canonicalLink(link))
+
+/** HMAC-SHA256, hex, of canonical bytes already built (by the database, when verifying). */
+export const hmacHex = (key: Uint8Array) => (bytes: string): string => createHmac("sha256", key).update(bytes, "utf8").digest("hex")

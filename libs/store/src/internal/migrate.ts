@@ -46,12 +46,17 @@ export const load = (directory: URL): Effect.Effect<ReadonlyArray<Migration>, Sq
 
 const applyPending = (sql: Sql, migrations: ReadonlyArray<Migration>) =>
   Effect.gen(function*() {
-    yield* sql.query`
+    // Looked up first: the gateway's role on a server may not create tables (README "Database
+    // roles"), and CREATE TABLE IF NOT EXISTS needs that right even when the table exists.
+    const [found] = yield* sql.query<{ table: string | null }>`SELECT to_regclass('schema_migration')::text AS table`
+    if (found?.table == null) {
+      yield* sql.query`
       CREATE TABLE IF NOT EXISTS schema_migration (
         name       text        PRIMARY KEY,
         checksum   text        NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`
+    }
     const rows = yield* sql.query<{ name: string; checksum: string }>`SELECT name, checksum FROM schema_migration`
     const applied = new Map(rows.map((row) => [row.name, row.checksum]))
     for (const migration of migrations) {
