@@ -5,11 +5,10 @@
  * it needs no master key and still works once the children's data is shredded.
  */
 import { Command, Options } from "@effect/cli"
-import { AuditLog } from "@encompass/audit"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
 import { AuditExport } from "@encompass/pipeline"
-import { Array as Arr, Effect, Layer, Option, Schema } from "effect"
+import { Array as Arr, Effect, Option, Schema } from "effect"
 import * as RecordOptions from "./RecordOptions.js"
 
 /** Not exactly one of `--occurrence`, `--subject`, `--recipient`. */
@@ -57,7 +56,7 @@ export const command = Command.make(
       const window = yield* RecordOptions.period(options)
       const region = yield* RegionConfig.load(options.config)
       // The store and the audit log only: no master key, so an export works after shredding too.
-      const record = yield* AuditExport.build(scope, window).pipe(Effect.provide(Layer.provideMerge(AuditLog.layer, Region.storeLayer(region))))
+      const record = yield* AuditExport.build(scope, window).pipe(Effect.provide(Region.storageLayer(region)))
       yield* RecordOptions.emit(options.format === "html" ? AuditExport.html(record) : JSON.stringify(record, null, 2), options.out)
     })
 ).pipe(Command.withDescription(

@@ -4,11 +4,10 @@
  * --breach`): what the 72-hour report to the ICO needs (`Breach`).
  */
 import { Command, Options } from "@effect/cli"
-import { AuditLog } from "@encompass/audit"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
 import { Breach } from "@encompass/pipeline"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import * as RecordOptions from "./RecordOptions.js"
 
 /** Not exactly one of `--recipient`, `--channel`, or no period. */
@@ -45,7 +44,7 @@ const report = Command.make(
       const { from, to } = yield* RecordOptions.period(options)
       if (from === undefined || to === undefined) return yield* refuse("give the period: --from DATE --to DATE")
       const region = yield* RegionConfig.load(options.config)
-      const result = yield* Breach.report(scope, { from, to }).pipe(Effect.provide(Layer.provideMerge(AuditLog.layer, Region.storeLayer(region))))
+      const result = yield* Breach.report(scope, { from, to }).pipe(Effect.provide(Region.storageLayer(region)))
       yield* RecordOptions.emit(options.format === "html" ? Breach.html(result) : JSON.stringify(result, null, 2), options.out)
     })
 ).pipe(Command.withDescription("list every disclosure to a recipient or by a channel in a period, with data categories and children's opaque refs, and the breaches opened"))

@@ -1,9 +1,9 @@
 import { expect, layer } from "@effect/vitest"
-import { Sql } from "@encompass/store"
+import { Sql, Vault } from "@encompass/store"
 import { Chunk, Effect, Layer, Stream } from "effect"
 import { AuditLog, Consultation } from "../src/index.js"
 
-const TestLayer = AuditLog.layer.pipe(Layer.provideMerge(Sql.layerTest))
+const TestLayer = AuditLog.layer.pipe(Layer.provideMerge(Layer.mergeAll(Sql.layerTest, Vault.layerTest)))
 
 const eventsOf = (subject: string) =>
   Effect.flatMap(AuditLog.AuditLog, (log) => Stream.runCollect(log.events({ subjectPrefix: subject }))).pipe(Effect.map(Chunk.toReadonlyArray))
