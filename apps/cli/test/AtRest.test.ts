@@ -75,7 +75,7 @@ describe("personal data at rest", () => {
     const rotated = await region.run(["keys", "rotate", "--config", region.region, "--new-key", next, "--operator", "dpo"])
     expect(rotated.stderr).toBe("")
     expect(rotated.code).toBe(0)
-    expect(rotated.stdout).toMatch(/Re-wrapped [1-9]\d* feed keys, [1-9]\d* subject keys and 1 store keys/)
+    expect(rotated.stdout).toMatch(/Re-wrapped [1-9]\d* feed keys, [1-9]\d* subject keys and 2 store keys/)
     expect(fs.readFileSync(keyFile, "utf8").trim()).toBe(Buffer.alloc(32, 7).toString("base64"))
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600)
 
