@@ -76,7 +76,7 @@ describe("encompass ingest", () => {
   it("decodes a force's differently laid out export with its field mapping (a region's niche-rms `mapping`)", async () => {
     const niche = path.resolve(cliRoot, "../../plugins/source-niche-rms")
     const mappedWork = fs.mkdtempSync(path.join(work, "mapped-"))
-    const mappedRegion = writeRegion({ work: mappedWork, relay: sink, mapping: path.join(niche, "mappings/example-second-force.yaml") })
+    const mappedRegion = writeRegion({ work: mappedWork, relay: sink, mapping: path.join(niche, "mappings/example-second-force.yaml"), masterKeyOf: path.join(work, "master.key") })
     const mapped = await encompass(["ingest", "--config", mappedRegion, path.join(niche, "test/fixtures/good-second-force.csv")], { DATABASE_URL: database.url ?? "" })
     expect(mapped.stderr).toBe("")
     expect(mapped.stdout).toMatch(/Incidents received\s+3\b/)
@@ -87,7 +87,7 @@ describe("encompass ingest", () => {
     const athena = path.resolve(cliRoot, "../../plugins/source-athena/test/fixtures")
     let both = ""
     beforeAll(() => {
-      both = writeRegion({ work: fs.mkdtempSync(path.join(work, "sources-")), relay: sink, sources: ["athena"] })
+      both = writeRegion({ work: fs.mkdtempSync(path.join(work, "sources-")), relay: sink, sources: ["athena"], masterKeyOf: path.join(work, "master.key") })
     })
     const run = (args: ReadonlyArray<string>) => encompass(["ingest", "--config", both, ...args], { DATABASE_URL: database.url ?? "" })
 

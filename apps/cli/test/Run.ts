@@ -55,6 +55,8 @@ export interface RegionOptions {
   readonly mapping?: string | undefined
   /** Further sources the region enables beside niche-rms. */
   readonly sources?: ReadonlyArray<string> | undefined
+  /** An existing key file to copy: a second region on the same server database must share its key. */
+  readonly masterKeyOf?: string | undefined
 }
 
 /**
@@ -64,7 +66,8 @@ export interface RegionOptions {
  */
 export const writeRegion = (options: RegionOptions): string => {
   const demo = path.join(cliRoot, "demo")
-  fs.writeFileSync(path.join(options.work, "master.key"), `${Redacted.value(Vault.generateMasterKey())}\n`, { mode: 0o600 })
+  const key = options.masterKeyOf === undefined ? `${Redacted.value(Vault.generateMasterKey())}\n` : fs.readFileSync(options.masterKeyOf, "utf8")
+  fs.writeFileSync(path.join(options.work, "master.key"), key, { mode: 0o600 })
   fs.writeFileSync(path.join(options.work, "email.json"), JSON.stringify({
     host: options.relay.host,
     port: options.relay.port,

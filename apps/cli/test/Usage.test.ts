@@ -29,7 +29,7 @@ describe.concurrent("encompass usage", () => {
 
   it("describes the audit group, and outbox cancel as cancelling", async () => {
     const audit = await encompass(["audit", "--help"])
-    expect(audit.stdout).toMatch(/DESCRIPTION\s+the audit log: verify its hash chain/)
+    expect(audit.stdout).toMatch(/DESCRIPTION\s+the audit log: verify its chain, export its signed anchors/)
     const outbox = await encompass(["outbox", "--help"])
     expect(outbox.stdout).toMatch(/cancel --config file \[--operator text\] --reason text <REFERENCE>\s+cancel a queued or dead notification for good/)
     expect(outbox.stdout).not.toMatch(/withdraw a queued or dead/)
