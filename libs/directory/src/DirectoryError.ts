@@ -15,9 +15,9 @@ export class DirectoryIssue extends Schema.Class<DirectoryIssue>("DirectoryIssue
  */
 export class DirectoryError extends Schema.TaggedError<DirectoryError>()("DirectoryError", {
   module: Schema.Literal("Directory").pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "Directory" as const)),
-  method: Schema.Literal("fromSettings", "fromCsv", "layerCsv"),
-  /** Which file: the settings directory or the authorities directory. */
-  directory: Schema.Literal("settings", "authorities").pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "settings" as const)),
+  method: Schema.Literal("fromSettings", "fromCsv", "layerCsv", "leavers"),
+  /** Which file: the settings directory, the authorities directory or a settings' leavers update. */
+  directory: Schema.Literal("settings", "authorities", "leavers").pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "settings" as const)),
   reason: Schema.Literal("Unreadable", "Invalid"),
   /** The file's path, when the directory came from a file. */
   source: Schema.optional(Schema.String),

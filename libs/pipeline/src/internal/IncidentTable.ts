@@ -74,8 +74,8 @@ export const find = (
       WHERE source = ${source} AND occurrence = ${occurrence} AND version = ${version}`
     if (row === undefined) return Option.none()
     const opened = yield* Sealed.open(row.body, context(source, occurrence, version))
-    const incident = Either.flatMap(opened, ({ children, shared }) =>
-      Either.mapLeft(
+    const incident = Either.flatMap(opened, ({ children, removed, shared }) =>
+      removed.length > 0 ? Either.left<Sealed.Unreadable>({ _tag: "Shredded" }) : Either.mapLeft(
         decode({ ...(shared as object), children: children.map((c) => c.value) }),
         (): Sealed.Unreadable => ({ _tag: "Corrupt", detail: "the stored incident does not decode" })
       ))

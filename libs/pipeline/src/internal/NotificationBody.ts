@@ -38,11 +38,20 @@ export const open = (
   body: unknown
 ): Effect.Effect<Either.Either<Notification.Notification, Sealed.Unreadable>, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
   Effect.map(Sealed.open(body, context(reference)), (opened) =>
-    Either.flatMap(opened, ({ children, shared }) => {
+    Either.flatMap(opened, ({ children, removed, shared }) => {
       const { payload, ...rest } = shared as Encoded
-      const whole = children.length === 0 ? shared : { ...rest, payload: { ...payload, children: children.map((c) => c.value) } }
+      // A child removed from this copy (it left the setting) is no longer part of what it holds.
+      if (removed.length > 0 && children.length === 0) return Either.left<Sealed.Unreadable>({ _tag: "Shredded" })
+      const refs = removed.length === 0 ? rest.children : rest.children.filter((ref) => !removed.includes(ref))
+      const whole = children.length === 0 ? shared : { ...rest, children: refs, payload: { ...payload, children: children.map((c) => c.value) } }
       return Either.mapLeft(decode(whole), (): Sealed.Unreadable => ({ _tag: "Corrupt", detail: "the stored notification does not decode" }))
     }))
+
+/** This stored body without these children's parts; none when it is not a sealed body. */
+export const withoutChildren = Sealed.withoutChildren
+
+/** The children a stored body still holds the details of. */
+export const heldChildren = Sealed.heldChildren
 
 /** Why a stored notification cannot be read, in words for an operator (no personal data). */
 export const unreadable = (why: Sealed.Unreadable): string =>

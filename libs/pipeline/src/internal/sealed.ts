@@ -3,7 +3,8 @@
  * address, circumstances, the envelope) under the occurrence's key, each child's part under that
  * child's key (`SubjectKeys`). The AAD names the row and the child, so a part cannot be moved to
  * another row or child unnoticed. What stays in the clear is ids only: source, occurrence, the
- * children's references.
+ * children's references. A child's part may be removed (`part: null`) from one row alone — a
+ * setting's copy of a child who has left it (`LeftSetting`) — while the rest of the row still opens.
  */
 import type { SqlError } from "@encompass/store"
 import type { Sql, Vault } from "@encompass/store"
@@ -17,13 +18,18 @@ export const Envelope = Schema.Struct({
   /** Names the row (`incident:…`, `notification:…`): bound to every part as AAD. */
   context: Schema.String,
   shared: Schema.String,
-  children: Schema.Array(Schema.Struct({ ref: Schema.String, part: Schema.String }))
+  children: Schema.Array(Schema.Struct({ ref: Schema.String, part: Schema.NullOr(Schema.String) }))
 })
 export type Envelope = typeof Envelope.Type
 
 export interface Document {
   readonly shared: unknown
   readonly children: ReadonlyArray<{ readonly ref: string; readonly value: unknown }>
+}
+
+/** A document as read back: `children` holds the parts still there, `removed` the refs of those taken out. */
+export interface Opened extends Document {
+  readonly removed: ReadonlyArray<string>
 }
 
 const text = new TextEncoder()
@@ -62,7 +68,7 @@ const decodeEnvelope = Schema.decodeUnknownEither(Envelope)
 export const open = (
   body: unknown,
   context: string
-): Effect.Effect<Either.Either<Document, Unreadable>, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
+): Effect.Effect<Either.Either<Opened, Unreadable>, SqlError.SqlError, Sql.Sql | Vault.Vault> =>
   Effect.gen(function*() {
     const envelope = decodeEnvelope(body)
     if (Either.isLeft(envelope)) return Either.left({ _tag: "Corrupt", detail: "the stored body is not a sealed document" } as const)
@@ -81,10 +87,32 @@ export const open = (
     const opened = yield* part("", shared, context)
     if (Either.isLeft(opened)) return Either.left(opened.left)
     const values: Array<{ readonly ref: string; readonly value: unknown }> = []
+    const removed: Array<string> = []
     for (const child of children) {
+      if (child.part === null) {
+        removed.push(child.ref)
+        continue
+      }
       const value = yield* part(child.ref, child.part, childContext(context, child.ref))
       if (Either.isLeft(value)) return Either.left(value.left)
       values.push({ ref: child.ref, value: value.right })
     }
-    return Either.right({ shared: opened.right, children: values })
+    return Either.right({ shared: opened.right, children: values, removed })
   })
+
+/**
+ * The body with these children's parts removed, the rest untouched (each part is sealed on its
+ * own, so nothing is re-encrypted); none when the body is not a sealed document.
+ */
+export const withoutChildren = (body: unknown, refs: ReadonlySet<string>): Option.Option<Envelope> =>
+  Option.map(Either.getRight(decodeEnvelope(body)), (envelope) => ({
+    ...envelope,
+    children: envelope.children.map((child) => (refs.has(child.ref) ? { ref: child.ref, part: null } : child))
+  }))
+
+/** The children whose parts a body still holds (none when it is not a sealed document). */
+export const heldChildren = (body: unknown): ReadonlySet<string> =>
+  new Set(Either.match(decodeEnvelope(body), {
+    onLeft: () => [],
+    onRight: (envelope) => envelope.children.filter((c) => c.part !== null).map((c) => c.ref)
+  }))
