@@ -2,11 +2,13 @@
  * `encompass audit export`: the record a DPO or an auditor asks for — what was decided, shared,
  * sent, received, corrected, withdrawn, acknowledged and read, for an occurrence, a child (opaque
  * ref) or a recipient (`AuditExport`). It reads the audit log and the outbox's metadata only, so
- * it needs no master key and still works once the children's data is shredded.
+ * it still works once the children's data is shredded. The export is itself a consultation: it
+ * needs `--reason` and is audited (`viewed`), and later exports of the same record list it.
  */
 import { Command, Options } from "@effect/cli"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
+import { Consultation } from "@encompass/audit"
 import { AuditExport } from "@encompass/pipeline"
 import { Array as Arr, Effect, Option, Schema } from "effect"
 import * as RecordOptions from "./RecordOptions.js"
@@ -48,15 +50,22 @@ export const command = Command.make(
     from: RecordOptions.from,
     to: RecordOptions.to,
     format: RecordOptions.format,
-    out: RecordOptions.out
+    out: RecordOptions.out,
+    operator: RecordOptions.operator,
+    reason: RecordOptions.reason
   },
   (options) =>
     Effect.gen(function*() {
       const scope = yield* scopeOf(options)
       const window = yield* RecordOptions.period(options)
+      const read = { by: options.operator, reason: options.reason, subject: AuditExport.readSubject(scope) }
+      yield* Consultation.check(read)
       const region = yield* RegionConfig.load(options.config)
-      // The store and the audit log only: no master key, so an export works after shredding too.
-      const record = yield* AuditExport.build(scope, window).pipe(Effect.provide(Region.storageLayer(region)))
+      // The audit log and the outbox's metadata, never a body: an export reads the same after shredding.
+      const record = yield* Consultation.record({ ...read, what: `audit export (${options.format})`, via: "cli" }).pipe(
+        Effect.zipRight(AuditExport.build(scope, window)),
+        Effect.provide(Region.storageLayer(region))
+      )
       yield* RecordOptions.emit(options.format === "html" ? AuditExport.html(record) : JSON.stringify(record, null, 2), options.out)
     })
 ).pipe(Command.withDescription(

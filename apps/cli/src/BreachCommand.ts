@@ -1,11 +1,13 @@
 /**
  * `encompass breach report`: for a recipient or a channel and a period, every disclosure with its
  * data categories and the children's opaque refs, and the breaches opened (`outbox withdraw
- * --breach`): what the 72-hour report to the ICO needs (`Breach`).
+ * --breach`): what the 72-hour report to the ICO needs (`Breach`). It lists children's refs, so
+ * it needs `--reason` and is audited as a consultation.
  */
 import { Command, Options } from "@effect/cli"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
+import { Consultation } from "@encompass/audit"
 import { Breach } from "@encompass/pipeline"
 import { Effect, Option, Schema } from "effect"
 import * as RecordOptions from "./RecordOptions.js"
@@ -32,7 +34,9 @@ const report = Command.make(
     from: RecordOptions.from,
     to: RecordOptions.to,
     format: RecordOptions.format,
-    out: RecordOptions.out
+    out: RecordOptions.out,
+    operator: RecordOptions.operator,
+    reason: RecordOptions.reason
   },
   (options) =>
     Effect.gen(function*() {
@@ -43,8 +47,13 @@ const report = Command.make(
         : yield* refuse("give exactly one of --recipient ID, --channel ID")
       const { from, to } = yield* RecordOptions.period(options)
       if (from === undefined || to === undefined) return yield* refuse("give the period: --from DATE --to DATE")
+      const read = { by: options.operator, reason: options.reason, subject: `breach-report:${"recipient" in scope ? `recipient:${scope.recipient}` : `channel:${scope.channel}`}` }
+      yield* Consultation.check(read)
       const region = yield* RegionConfig.load(options.config)
-      const result = yield* Breach.report(scope, { from, to }).pipe(Effect.provide(Region.storageLayer(region)))
+      const result = yield* Consultation.record({ ...read, what: `breach report ${from.toISOString()} to ${to.toISOString()}`, via: "cli" }).pipe(
+        Effect.zipRight(Breach.report(scope, { from, to })),
+        Effect.provide(Region.storageLayer(region))
+      )
       yield* RecordOptions.emit(options.format === "html" ? Breach.html(result) : JSON.stringify(result, null, 2), options.out)
     })
 ).pipe(Command.withDescription("list every disclosure to a recipient or by a channel in a period, with data categories and children's opaque refs, and the breaches opened"))

@@ -5,6 +5,7 @@
 import { Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import * as fs from "node:fs/promises"
+import * as os from "node:os"
 
 /** A `--from`/`--to` that is not a date, or a period that ends before it starts. */
 export class PeriodError extends Schema.TaggedError<PeriodError>("@encompass/cli/PeriodError")("PeriodError", {
@@ -30,6 +31,13 @@ export const format = Options.choice("format", ["json", "html"]).pipe(
   Options.withDefault("json" as const),
   Options.withDescription("json for systems, html for a person (a self-contained page)")
 )
+/** Who reads the record and why: an export is itself a consultation (DPA 2018 s.62), audited. */
+export const operator = Options.text("operator").pipe(
+  Options.withDefault(os.userInfo().username),
+  Options.withDescription("who is reading, for the audit log (default: the login name)")
+)
+export const reason = Options.text("reason").pipe(Options.withDescription("why this record is read, for the audit log (required)"))
+
 export const out = Options.file("out").pipe(Options.optional, Options.withDescription("write it to this file instead of standard output"))
 
 const day = /^\d{4}-\d{2}-\d{2}$/

@@ -48,7 +48,7 @@ let html = ""
 let breachReport: Breach.Report
 
 const exportJson = async (...args: ReadonlyArray<string>) => {
-  const result = await run(["audit", "export", "--config", region, ...args])
+  const result = await run(["audit", "export", "--config", region, "--operator", "dpo.tester", "--reason", "subject access request", ...args])
   expect(result.stderr).toBe("")
   expect(result.code).toBe(0)
   return JSON.parse(result.stdout) as AuditExport.Export
@@ -82,10 +82,10 @@ beforeAll(async () => {
   withdrawn = await run(["outbox", "withdraw", correction?.reference ?? "", "--config", region, "--note", "sent to the wrong school", "--operator", "ops.tester", "--breach"])
 
   exported = await exportJson("--occurrence", occurrence)
-  const page = await run(["audit", "export", "--config", region, "--occurrence", occurrence, "--format", "html", "--out", path.join(work, "export.html")])
+  const page = await run(["audit", "export", "--config", region, "--occurrence", occurrence, "--format", "html", "--out", path.join(work, "export.html"), "--reason", "DPO review"])
   expect(page.code).toBe(0)
   html = fs.readFileSync(path.join(work, "export.html"), "utf8")
-  const report = await run(["breach", "report", "--config", region, "--recipient", school, "--from", day(-1), "--to", day(1)])
+  const report = await run(["breach", "report", "--config", region, "--recipient", school, "--from", day(-1), "--to", day(1), "--reason", "72-hour report"])
   expect(report.stderr).toBe("")
   breachReport = JSON.parse(report.stdout) as Breach.Report
 }, 300_000)
@@ -104,6 +104,19 @@ describe("consultation logging", () => {
     expect(refusedRead.stdout).not.toMatch(personal)
     expect(read.code).toBe(0)
     expect(read.stdout).toContain("Marlowe")
+  })
+})
+
+describe("an audit export or a breach report is itself a consultation (DPA 2018 s.62)", () => {
+  it("is refused without a reason, before anything is shown", async () => {
+    const unsaid = await run(["audit", "export", "--config", region, "--occurrence", occurrence, "--reason", " "])
+    expect(unsaid.code).toBe(1)
+    expect(unsaid.stderr).toContain(`reading audit-export:occurrence:${occurrence}: reason: a reason is required to read personal data`)
+    expect(unsaid.stdout).toBe("")
+    const report = await run(["breach", "report", "--config", region, "--recipient", school, "--from", day(-1), "--to", day(1), "--reason", ""])
+    expect(report.code).toBe(1)
+    expect(report.stderr).toContain(`reading breach-report:recipient:${school}: reason: a reason is required`)
+    expect(report.stdout).toBe("")
   })
 })
 
@@ -136,8 +149,12 @@ describe("encompass audit export --occurrence", () => {
   })
 
   it("lists the consultation and the breach opened", () => {
+    // The export is itself a read: the one before the withdrawal, and this one.
+    const exportRead = expect.objectContaining({ subject: `audit-export:occurrence:${occurrence}`, by: "dpo.tester", reason: "subject access request", what: "audit export (json)", via: "cli" })
     expect(exported.consultations).toEqual([
-      expect.objectContaining({ subject: `rejection:${quarantineId}`, by: "dpo.tester", reason: "checking the <missing> name", what: "quarantined record", via: "cli" })
+      expect.objectContaining({ subject: `rejection:${quarantineId}`, by: "dpo.tester", reason: "checking the <missing> name", what: "quarantined record", via: "cli" }),
+      exportRead,
+      exportRead
     ])
     const correction = exported.notifications.find((n) => n.kind === "correction")
     expect(withdrawn.code).toBe(0)
@@ -172,10 +189,17 @@ describe("encompass audit export --occurrence", () => {
       if (n.remoteId !== null) expect(row).toContain(n.remoteId)
     }
     expect(table("corrections").map((r) => r[1]).sort()).toEqual(["correction", "withdrawal"])
-    expect(table("consultations")).toEqual([[expect.any(String), expect.any(String), `rejection:${quarantineId}`, "dpo.tester", "quarantined record", "checking the <missing> name", "cli"]])
+    const exportRow = (reason: string, format: string) => [expect.any(String), expect.any(String), `audit-export:occurrence:${occurrence}`, expect.any(String), `audit export (${format})`, reason, "cli"]
+    expect(table("consultations")).toEqual([
+      [expect.any(String), expect.any(String), `rejection:${quarantineId}`, "dpo.tester", "quarantined record", "checking the <missing> name", "cli"],
+      exportRow("subject access request", "json"),
+      exportRow("subject access request", "json"),
+      exportRow("DPO review", "html")
+    ])
     expect(table("breaches").map((r) => r[2])).toEqual(exported.breaches.map((b) => b.reference))
     expect(table("decisions").length).toBe(exported.decisions.length)
-    expect(table("events").length).toBe(exported.events.length)
+    // This page's own read is one event more.
+    expect(table("events").length).toBe(exported.events.length + 1)
     expect(html).toContain("checking the &lt;missing&gt; name")
   })
 
@@ -188,7 +212,15 @@ describe("encompass audit export --occurrence", () => {
       yield* sql.query`UPDATE rejection SET record = NULL`
     }).pipe(Effect.provide(Sql.layer(database.url === undefined ? { dataDir: path.join(work, "pgdata") } : { url: Redacted.make(database.url) })))))
     const after = await exportJson("--occurrence", occurrence)
-    expect({ ...after, generatedAt: "" }).toEqual({ ...exported, generatedAt: "" })
+    // The same, but for the exports made since, which it lists as reads.
+    const story = (x: AuditExport.Export) => ({
+      ...x,
+      generatedAt: "",
+      consultations: x.consultations.filter((c) => !c.subject.startsWith("audit-export:")),
+      events: x.events.filter((e) => !e.subject.startsWith("audit-export:"))
+    })
+    expect(after.consultations.length).toBe(exported.consultations.length + 2)
+    expect(story(after)).toEqual(story(exported))
   })
 
   it("narrows to a child, a recipient and a period", async () => {
@@ -200,7 +232,7 @@ describe("encompass audit export --occurrence", () => {
     expect(recipient.notifications.map((n) => n.reference)).toEqual(expect.arrayContaining(exported.notifications.map((n) => n.reference)))
     const past = await exportJson("--occurrence", occurrence, "--to", "2020-01-01")
     expect(past).toMatchObject({ decisions: [], notifications: [], events: [] })
-    const bad = await run(["audit", "export", "--config", region, "--occurrence", occurrence, "--subject", "P-1"])
+    const bad = await run(["audit", "export", "--config", region, "--occurrence", occurrence, "--subject", "P-1", "--reason", "x"])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain("give exactly one of --occurrence REF, --subject CHILD_REF, --recipient ID")
   })
@@ -217,12 +249,12 @@ describe("encompass breach report", () => {
   })
 
   it("renders as HTML and refuses a report with no period", async () => {
-    const page = await run(["breach", "report", "--config", region, "--channel", "secure-email", "--from", day(-1), "--to", day(1), "--format", "html"])
+    const page = await run(["breach", "report", "--config", region, "--channel", "secure-email", "--from", day(-1), "--to", day(1), "--format", "html", "--reason", "72-hour report"])
     expect(page.code).toBe(0)
     const doc = parseDocument(page.stdout)
     const breaches = DomUtils.findOne((e) => e.name === "section" && e.attribs["id"] === "breaches", doc.children, true)
     expect(DomUtils.textContent(breaches ?? doc)).toContain(exported.breaches[0]?.reference ?? "?")
-    const refused = await run(["breach", "report", "--config", region, "--channel", "secure-email"])
+    const refused = await run(["breach", "report", "--config", region, "--channel", "secure-email", "--reason", "72-hour report"])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain("give the period: --from DATE --to DATE")
   })

@@ -177,7 +177,7 @@ describe("encompass retention run", () => {
     expect(verified.stdout).toMatch(/Audit chain\s+ok/)
 
     // The facts of the disclosure remain: to which setting, when, under which clause.
-    const exported = await run(["audit", "export", "--config", region, "--occurrence", delivered[0]?.occurrence ?? "", "--format", "json"])
+    const exported = await run(["audit", "export", "--config", region, "--occurrence", delivered[0]?.occurrence ?? "", "--format", "json", "--reason", "retention check"])
     expect(exported.stderr).toBe("")
     const story = JSON.parse(exported.stdout) as unknown
     expect(JSON.stringify(story)).toMatch(/"setting:\d{6}"/)

@@ -1,6 +1,7 @@
 /**
  * Consultation logging (Data Protection Act 2018 s.62: logs of consultation). Every read that
- * shows personal data — a quarantined record in the CLI today, the API and the console later —
+ * shows personal data — in the CLI today a quarantined record, an audit export and a breach
+ * report; the API and the console later —
  * goes through `record`: who read it, which record, what was shown and why, as an audit event
  * (stage `viewed`). The reason is required: a read without one is refused before anything is shown.
  *

@@ -251,6 +251,9 @@ const toNotification = (
   }
 }
 
+/** How the audit log names an export of `scope` when it records the read (`Consultation`). */
+export const readSubject = (scope: Scope): string => `audit-export:${scope.kind}:${scope.id}`
+
 /** The export of `scope` within `window`; see the module comment. */
 export const build = (scope: Scope, window: Window = {}): Effect.Effect<Export, SqlError.SqlError, Sql.Sql | AuditLog.AuditLog> =>
   Effect.gen(function*() {
@@ -295,6 +298,8 @@ export const build = (scope: Scope, window: Window = {}): Effect.Effect<Export, 
         events.push(...shown)
       }
     }
+    // Earlier exports of this same record are consultations of it too.
+    events.push(...(yield* about(readSubject(scope))).filter(inWindow))
     events.sort((a, b) => a.seq - b.seq)
     return {
       format: "encompass-audit-export/1",
