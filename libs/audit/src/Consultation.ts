@@ -1,9 +1,8 @@
 /**
  * Consultation logging (Data Protection Act 2018 s.62: logs of consultation). Every read that
  * shows personal data — in the CLI today a quarantined record, an audit export and a breach
- * report; the API and the console later —
- * goes through `record`: who read it, which record, what was shown and why, as an audit event
- * (stage `viewed`). The reason is required: a read without one is refused before anything is shown.
+ * report; the API and the console later — goes through `record`: who read it, which record, what
+ * was shown and why, as an audit event (stage `viewed`). The reason is required: a read without one is refused before anything is shown.
  *
  * `subject` is the record read, named as the audit log names it (`rejection:12`,
  * `notification:EG-…`, `occurrence:niche-rms/43/1/26/v2`), so an audit export of the occurrence,
