@@ -39,6 +39,8 @@ const installed = (name: string, from: string): string | undefined => {
  * importing source's, so a package a workspace would find in its own node_modules (another
  * version, a second effect) fails the build instead of silently loading another copy.
  */
+const bundledPackage = /[\\/]node_modules[\\/](effect|@effect[\\/][^\\/]+)[\\/]/
+
 const externalPackages: esbuild.Plugin = {
   name: "external-packages",
   setup(build) {
@@ -48,9 +50,14 @@ const externalPackages: esbuild.Plugin = {
       const name = packageName(args.path)
       const fromSource = installed(name, args.resolveDir)
       const fromBundle = installed(name, path.dirname(outfile))
+      // A bundled package's own copy of a dependency (effect's fast-check) is bundled with it.
+      if (fromSource !== undefined && fromSource !== fromBundle && bundledPackage.test(args.importer)) return undefined
       if (fromSource === undefined || fromSource !== fromBundle) {
         return { errors: [{ text: `${name} is ${fromSource ?? "not installed"} from ${args.importer} but ${fromBundle ?? "not installed"} from the bundle` }] }
       }
+      // Effect is pure ESM and loads slowly from its many modules (~1.5 s of CPU at every start):
+      // bundled, and tree-shaken, it is one copy still — the only one installed, checked above.
+      if (name === "effect" || name.startsWith("@effect/")) return undefined
       return { path: args.path, external: true }
     })
   }
