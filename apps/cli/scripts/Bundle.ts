@@ -5,9 +5,10 @@
  * command (see vitest.shared.ts), so each test run builds it afresh and it is never stale;
  * `npm run bundle -w @encompass/cli` builds it by hand.
  *
- * The workspace's @encompass/* TypeScript sources are bundled; npm packages stay external and load
- * from node_modules exactly as under tsx (PGlite finds its .wasm and .data next to its own module,
- * CJS packages keep their __dirname, and there stays one copy of effect). The bundle only ever
+ * The workspace's @encompass/* TypeScript sources are bundled, and so are effect and @effect/*
+ * (pure ESM, the one installed copy, tree-shaken: loading their many modules was most of a start);
+ * other npm packages stay external and load from node_modules exactly as under tsx (PGlite finds
+ * its .wasm and .data next to its own module, CJS packages keep their __dirname). The bundle only ever
  * runs in place, from this checkout, so `import.meta.url`/`dirname`/`filename` in a bundled
  * source are pinned to that source's own location: files looked up relative to it (the store's
  * migrations, the shipped agreements, the demo data) are found where they are.
