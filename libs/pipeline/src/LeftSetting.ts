@@ -15,6 +15,7 @@ import type { SqlError, Vault } from "@encompass/store"
 import { Sql } from "@encompass/store"
 import { Effect, Option } from "effect"
 import * as IncidentTable from "./internal/IncidentTable.js"
+import * as Rehearsal from "./internal/rehearsal.js"
 import * as NotificationBody from "./internal/NotificationBody.js"
 
 export interface Options {
@@ -48,11 +49,6 @@ interface Row {
   readonly body: unknown
 }
 
-class RolledBack {
-  readonly _tag = "RolledBack"
-  constructor(readonly report: Report) {}
-}
-
 const removeFrom = (leavers: ReadonlyArray<Leavers.Leaver>, options: Options) =>
   Effect.gen(function*() {
     const sql = yield* Sql.Sql
@@ -77,6 +73,7 @@ const removeFrom = (leavers: ReadonlyArray<Leavers.Leaver>, options: Options) =>
     for (const [urn, ofSetting] of byUrn) {
       const rows = yield* sql.query<Row>`SELECT id::text AS id, source, occurrence, version, state, children, body FROM notification
         WHERE recipient = ${`setting:${urn}`} ORDER BY id FOR UPDATE`
+      const byPerson = ofSetting.some((l) => l.child._tag === "Person")
       let copies = 0
       for (const row of rows) {
         // A copy already removed is not counted again.
@@ -84,7 +81,10 @@ const removeFrom = (leavers: ReadonlyArray<Leavers.Leaver>, options: Options) =>
         const take = new Set<string>()
         for (const ref of row.children) {
           if (!held.has(ref)) continue
-          const person = Option.flatMap(yield* incident(row), (i) => Option.fromNullable(i.children.find((c) => c.ref === ref)?.person))
+          // The incident is opened (a read of the child's details) only to match a leaver named by person.
+          const person = byPerson
+            ? Option.flatMap(yield* incident(row), (i) => Option.fromNullable(i.children.find((c) => c.ref === ref)?.person))
+            : Option.none()
           for (const leaver of ofSetting) {
             if (!Leavers.matches(leaver.child, { ref, person: Option.getOrUndefined(person) })) continue
             matched.add(leaver.line)
@@ -127,7 +127,6 @@ const removeFrom = (leavers: ReadonlyArray<Leavers.Leaver>, options: Options) =>
       waiting,
       unmatched: leavers.map((l) => l.line).filter((line) => !matched.has(line))
     }
-    if (options.dryRun === true) return yield* Effect.fail(new RolledBack(report))
     return report
   })
 
@@ -136,7 +135,4 @@ export const remove = (
   leavers: ReadonlyArray<Leavers.Leaver>,
   options: Options
 ): Effect.Effect<Report, SqlError.SqlError, Sql.Sql | Vault.Vault | AuditLog.AuditLog> =>
-  Effect.flatMap(Sql.Sql, (sql) =>
-    sql.transaction(removeFrom(leavers, options)).pipe(
-      Effect.catchIf((e): e is RolledBack => e instanceof RolledBack, (e) => Effect.succeed(e.report))
-    ))
+  Rehearsal.transaction(removeFrom(leavers, options), options.dryRun === true)

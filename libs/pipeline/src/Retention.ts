@@ -12,6 +12,7 @@ import type { SqlError } from "@encompass/store"
 import { Sql } from "@encompass/store"
 import { Effect, Schema } from "effect"
 import { ActiveAgreement } from "./ActiveAgreement.js"
+import * as Rehearsal from "./internal/rehearsal.js"
 
 export class RetentionError extends Schema.TaggedError<RetentionError>()("@encompass/pipeline/RetentionError", {
   module: Schema.Literal("Retention"),
@@ -43,11 +44,6 @@ export interface Report {
   readonly dryRun: boolean
   readonly clause: string
   readonly lines: ReadonlyArray<Line>
-}
-
-class RolledBack {
-  readonly _tag = "RolledBack"
-  constructor(readonly report: Report) {}
 }
 
 const daysBefore = (at: Date, days: number) => new Date(at.getTime() - days * 86_400_000)
@@ -102,7 +98,6 @@ const purge = (rule: Agreement.RetentionRule, at: Date, dryRun: boolean) =>
       })
     }
     const report: Report = { at, dryRun, clause: rule.clause, lines }
-    if (dryRun) return yield* Effect.fail(new RolledBack(report))
     return report
   })
 
@@ -112,13 +107,10 @@ export const run = (
 ): Effect.Effect<Report, RetentionError | SqlError.SqlError, Sql.Sql | AuditLog.AuditLog | ActiveAgreement> =>
   Effect.gen(function*() {
     const agreement = yield* ActiveAgreement
-    const sql = yield* Sql.Sql
     const rule = agreement.retention
     if (rule === undefined) {
       return yield* new RetentionError({ module: "Retention", method: "run", detail: `agreement ${agreement.id} sets no retention schedule (its retention: section)` })
     }
     const at = options.at ?? new Date()
-    return yield* sql.transaction(purge(rule, at, options.dryRun === true)).pipe(
-      Effect.catchIf((e): e is RolledBack => e instanceof RolledBack, (e) => Effect.succeed(e.report))
-    )
+    return yield* Rehearsal.transaction(purge(rule, at, options.dryRun === true), options.dryRun === true)
   })
