@@ -13,6 +13,8 @@ import type { Duration } from "effect"
 import { Anchor, signer } from "./AuditAnchor.js"
 import { AuditEvent } from "./AuditEvent.js"
 import type { Detail, Stage } from "./AuditEvent.js"
+import { availableParallelism } from "node:os"
+import * as HmacWorker from "./internal/hmacWorker.js"
 import { canonicalJson, canonicalLink, chainHash, genesisHash, hmacHex } from "./internal/chain.js"
 import type { Link } from "./internal/chain.js"
 
@@ -132,11 +134,13 @@ interface EventRow {
   readonly hash: string
 }
 
-/** An event as `verify` reads it: its canonical bytes as the database renders them, and its links. */
+/**
+ * An event as `verify` reads it: its canonical bytes as the database renders them, and its hash.
+ * Its seq and prev_hash are the first and last members of the bytes (`chain.ts`), so they are
+ * not fetched again: each column fetched costs as much as a third of the HMAC.
+ */
 interface ChainRow {
-  readonly seq: string
   readonly bytes: string
-  readonly prev_hash: string
   readonly hash: string
 }
 
@@ -154,9 +158,11 @@ const anchorOf = (row: AnchorRow) =>
 interface Progress {
   readonly _tag: "Progress"
   readonly next: number
-  /** The hash the next event must link to; undefined for an incremental check's anchored first event. */
+  /** The hash the next event must link to; undefined before a range's (or an incremental check's) first event. */
   readonly prevHash: string | undefined
   readonly checked: number
+  /** The prev_hash of the range's first event, to join the range to the one before it. */
+  readonly firstPrev: string | undefined
 }
 
 /** The first bad link the stream found; named by `name`'s stage and subject once the stream is done. */
@@ -166,6 +172,7 @@ interface Found {
   readonly problem: Problem
   readonly name: number
   readonly verified: number
+  readonly firstPrev: string | undefined
 }
 
 /**
@@ -178,37 +185,73 @@ export const canonicalBytes: (link: Link) => string = canonicalLink
 export const chainKeyLabel = "audit-chain-hmac-v1"
 export const anchorKeyLabel = "audit-anchor-ed25519-v1"
 
-/** Checks the rows of one fetched batch in order, stopping at the first bad link. */
+/** A fetched batch of rows and the HMAC of each one's bytes. */
+interface Checked {
+  readonly rows: ReadonlyArray<ChainRow>
+  readonly macs: ReadonlyArray<string>
+}
+
+/** Chains this long or longer have their HMACs computed on a worker thread; shorter ones here. */
+const workerFrom = 20_000
+
+/**
+ * Checks the rows of one fetched batch in order, stopping at the first bad link. `floor`: the
+ * events up to it are known good (the anchored start of an incremental check, or the range before).
+ */
 const verifyBatch = (
-  mac: (bytes: string) => string,
   head: { readonly seq: number; readonly hash: string },
   anchored: ReadonlyMap<number, ReadonlyArray<Anchor>>,
-  start: number
+  floor: number
 ) =>
-(state: Progress | Found, rows: Chunk.Chunk<ChainRow>): Progress | Found => {
+(state: Progress | Found, { macs, rows }: Checked): Progress | Found => {
   if (state._tag === "Found") return state
-  let { checked, next, prevHash } = state
-  for (const row of rows) {
-    const seq = Number(row.seq)
+  let { checked, firstPrev, next, prevHash } = state
+  for (const [i, row] of rows.entries()) {
+    const seq = Number(row.bytes.slice(1, row.bytes.indexOf(",")))
+    const linked = row.bytes.slice(-66, -2)
     const verified = next - 1
-    if (seq !== next) return { _tag: "Found", seq: next, problem: "missing", name: seq, verified }
-    if (mac(row.bytes) !== row.hash) return { _tag: "Found", seq, problem: "edited", name: seq, verified }
-    if (prevHash !== undefined && row.prev_hash !== prevHash) {
+    if (seq !== next) return { _tag: "Found", seq: next, problem: "missing", name: seq, verified, firstPrev }
+    if (checked === 0) firstPrev = linked
+    if (macs[i] !== row.hash) return { _tag: "Found", seq, problem: "edited", name: seq, verified, firstPrev }
+    if (prevHash !== undefined && linked !== prevHash) {
       // This event is intact but does not follow the previous one: that one was rewritten along
       // with its hash (or, at an incremental start, the event before is not the anchored one).
       const edited = checked === 0 ? seq : seq - 1
-      return { _tag: "Found", seq: edited, problem: "edited", name: edited, verified: Math.max(start, verified - 1) }
+      return { _tag: "Found", seq: edited, problem: "edited", name: edited, verified: Math.max(floor, verified - 1), firstPrev }
     }
     for (const anchor of anchored.get(seq) ?? []) {
-      if (anchor.hash !== row.hash) return { _tag: "Found", seq, problem: "anchor-mismatch", name: seq, verified }
+      if (anchor.hash !== row.hash) return { _tag: "Found", seq, problem: "anchor-mismatch", name: seq, verified, firstPrev }
     }
-    if (seq === head.seq && row.hash !== head.hash) return { _tag: "Found", seq, problem: "head-mismatch", name: seq, verified }
+    if (seq === head.seq && row.hash !== head.hash) return { _tag: "Found", seq, problem: "head-mismatch", name: seq, verified, firstPrev }
     next = seq + 1
     prevHash = row.hash
     checked += 1
   }
-  return { _tag: "Progress", next, prevHash, checked }
+  return { _tag: "Progress", next, prevHash, checked, firstPrev }
 }
+
+/**
+ * Joins the results of consecutive ranges into the result of checking them as one stream: the
+ * first bad link of the first range that has one, unless a range before ends short of the next
+ * one's start (events missing) or the next range's first event does not link to its last.
+ */
+const joinRanges = (results: ReadonlyArray<{ readonly from: number; readonly state: Progress | Found }>): Progress | Found =>
+  results.slice(1).reduce<Progress | Found>((before, { from, state }) => {
+    // A range with no events at all is passed over: the gap shows at the next one that has some.
+    if (before._tag === "Found" || (state._tag === "Progress" && state.checked === 0)) return before
+    if (before.next !== from) {
+      const after = state._tag === "Found" && state.problem === "missing" && state.seq === from ? state.name : from
+      return { _tag: "Found", seq: before.next, problem: "missing", name: after, verified: before.next - 1, firstPrev: before.firstPrev }
+    }
+    if (before.prevHash !== undefined && state.firstPrev !== undefined && state.firstPrev !== before.prevHash) {
+      // As in `verifyBatch`: the first event of this range is intact, the last of the one before is not.
+      return { _tag: "Found", seq: from - 1, problem: "edited", name: from - 1, verified: from - 2, firstPrev: before.firstPrev }
+    }
+    return state._tag === "Found" ? state : { ...state, checked: before.checked + state.checked, firstPrev: before.firstPrev }
+  }, results[0]?.state ?? { _tag: "Progress", next: 1, prevHash: genesisHash, checked: 0, firstPrev: undefined })
+
+/** How many ranges a check on server Postgres runs at once: more than the cores here only queue. */
+const verifyRanges = Math.min(4, availableParallelism())
 
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, "\\$&")}%`
 
@@ -302,25 +345,50 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
       for (const a of anchors) anchored.set(a.seq, [...(anchored.get(a.seq) ?? []), a])
       const newest = anchors.reduce((max, a) => Math.max(max, a.seq), 0)
 
-      const initial: Progress | Found = start === 0
-        ? { _tag: "Progress", next: 1, prevHash: genesisHash, checked: 0 }
-        : { _tag: "Progress", next: start, prevHash: undefined, checked: 0 }
-      // The database renders each event's canonical bytes (README "Chain format"), so a row is
-      // checked with one HMAC and no parsing; batches are checked in a plain loop, and the next
-      // is fetched while one is checked.
-      const result = yield* sql.stream<ChainRow>(
-        (s) =>
-          s`SELECT seq::text AS seq,
-              '[' || seq || ',"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '",' || to_json(stage)::text
-                || ',' || to_json(subject)::text || ',' || detail::text || ',' || to_json(prev_hash)::text || ']' AS bytes,
-              prev_hash, hash
-            FROM audit_event WHERE seq >= ${start} ORDER BY audit_event.seq`,
-        { batchSize: 5000 }
-      ).pipe(
-        Stream.chunks,
-        Stream.buffer({ capacity: 2 }),
-        Stream.runFoldWhile(initial, (state) => state._tag === "Progress", verifyBatch(hmacHex(chainKey), head, anchored, start))
-      )
+      // On server Postgres the chain is checked in consecutive ranges at once, one connection
+      // each, so rendering uses more than one database backend and the HMACs keep this process
+      // busy; the ranges are then joined in order. The last range is open: events appended while
+      // verifying are checked like the rest. The embedded database has one connection.
+      const first = Math.max(start, 1)
+      const span = head.seq - first + 1
+      const parts = sql.backend === "server" ? Math.min(verifyRanges, Math.max(1, span)) : 1
+      const bounds = Array.from({ length: parts }, (_, i) => first + Math.floor((i * span) / parts))
+      const mac = hmacHex(chainKey)
+      const hmacs = span >= workerFrom
+        ? Effect.map(HmacWorker.make(chainKey), (worker) => worker.macs)
+        : Effect.succeed((bytes: ReadonlyArray<string>) => Effect.sync(() => bytes.map(mac)))
+      const results = yield* Effect.scoped(Effect.flatMap(hmacs, (macs) => Effect.forEach(bounds, (from, i) => {
+        const to = bounds[i + 1]
+        const initial: Progress = i === 0 && start === 0
+          ? { _tag: "Progress", next: 1, prevHash: genesisHash, checked: 0, firstPrev: undefined }
+          : { _tag: "Progress", next: from, prevHash: undefined, checked: 0, firstPrev: undefined }
+        // The database renders each event's canonical bytes (README "Chain format"), so a row is
+        // checked with one HMAC and no parsing; while one batch is checked, the HMACs of the next
+        // are computed and the one after is fetched.
+        return sql.stream<ChainRow>(
+          (s) =>
+            s`SELECT '[' || seq || ',"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '",'
+                || to_json(stage)::text || ',' || to_json(subject)::text || ',' || detail::text || ','
+                || to_json(prev_hash)::text || ']' AS bytes, hash
+              FROM audit_event WHERE seq >= ${i === 0 ? start : from} ${to === undefined ? s`` : s`AND seq < ${to}`}
+              ORDER BY audit_event.seq`,
+          { batchSize: 10_000 }
+        ).pipe(
+          Stream.chunks,
+          Stream.mapEffect((chunk) => {
+            const rows = Chunk.toReadonlyArray(chunk)
+            return Effect.map(macs(rows.map((row) => row.bytes)), (macs): Checked => ({ rows, macs }))
+          }, { concurrency: 2 }),
+          Stream.buffer({ capacity: 1 }),
+          Stream.runFoldWhile(
+            initial as Progress | Found,
+            (state) => state._tag === "Progress",
+            verifyBatch(head, anchored, i === 0 ? start : from - 1)
+          ),
+          Effect.map((state) => ({ from, state }))
+        )
+      }, { concurrency: "unbounded" })))
+      const result = joinRanges(results)
       const named = (seq: number) =>
         Effect.map(
           sql.query<{ stage: string; subject: string }>`SELECT stage, subject FROM audit_event WHERE seq = ${seq}`,

@@ -127,6 +127,59 @@ layer(TestLayer, { timeout: "120 seconds" })("AuditLog", (it) => {
       )
     }))
 
+  // On server Postgres the chain is checked in ranges at once (one per core, up to four) and
+  // joined: a fault on either side of a join is named as the one-stream check names it.
+  it.effect("a tampered event is named wherever it falls, range joins included", () =>
+    Effect.gen(function*() {
+      const hash = yield* keyedHash
+      const sql = yield* Sql.Sql
+      const n = 13
+      for (let p = 1; p < n; p++) {
+        const subject = (seq: number) => `occurrence:niche-rms/OC-${seq}`
+        yield* reset
+        yield* appendMany(n)
+        yield* tamper(`DELETE FROM audit_event WHERE seq = ${p}`)
+        expect(yield* verify, `delete ${p}`).toMatchObject({ _tag: "Broken", seq: p, problem: "missing", subject: subject(p + 1), verified: p - 1 })
+        yield* reset
+        yield* appendMany(n)
+        yield* tamper(`DELETE FROM audit_event WHERE seq BETWEEN ${p} AND ${Math.min(p + 3, n - 1)}`)
+        expect(yield* verify, `delete ${p}…`).toMatchObject({ _tag: "Broken", seq: p, problem: "missing", subject: subject(Math.min(p + 3, n - 1) + 1) })
+        yield* reset
+        const [target] = (yield* appendMany(n)).slice(p - 1)
+        if (target === undefined) return expect.unreachable()
+        yield* tamper(`UPDATE audit_event SET detail = '{"rule":"other"}' WHERE seq = ${p}`)
+        expect(yield* verify, `edit ${p}`).toMatchObject({ _tag: "Broken", seq: p, problem: "edited", subject: subject(p), verified: p - 1 })
+        // Rewritten with its hash recomputed under the key: caught by the next event's link.
+        const forged = hash({
+          seq: p,
+          at: new Date(target.at.epochMillis).toISOString(),
+          stage: target.stage,
+          subject: target.subject,
+          detail: `{"rule": "other"}`,
+          prevHash: target.prevHash
+        })
+        yield* tamper(`UPDATE audit_event SET hash = '${forged}' WHERE seq = ${p}`)
+        expect(yield* verify, `rewrite ${p}`).toMatchObject({ _tag: "Broken", seq: p, problem: "edited", subject: subject(p), verified: p - 1 })
+      }
+      yield* reset
+      yield* appendMany(n)
+      const [{ count } = { count: "" }] = yield* sql.query<{ count: string }>`SELECT count(*)::text AS count FROM audit_event`
+      expect(yield* verify).toMatchObject({ _tag: "Intact", count: Number(count), seq: n })
+    }))
+
+  it.effect("a long chain, its HMACs computed on a worker thread, verifies and names an edited event", () =>
+    Effect.gen(function*() {
+      const log = yield* AuditLog.AuditLog
+      yield* reset
+      const n = 24_000
+      for (let from = 0; from < n; from += 6_000) {
+        yield* log.appendAll(Array.from({ length: 6_000 }, (_, k) => ({ stage: "queued" as const, subject: `notification:EG-${from + k + 1}` })))
+      }
+      expect(yield* verify).toMatchObject({ _tag: "Intact", count: n, seq: n })
+      yield* tamper(`UPDATE audit_event SET subject = 'notification:EG-0' WHERE seq = 17001`)
+      expect(yield* verify).toMatchObject({ _tag: "Broken", seq: 17_001, problem: "edited", verified: 17_000 })
+    }))
+
   it.effect("deleting the newest events is a head mismatch", () =>
     Effect.gen(function*() {
       yield* reset
