@@ -152,17 +152,19 @@ describe("encompass retention run", () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/occurrence\s+365 days\s+before 2098-01-01\s+would purge [1-9]\d* occurrences crypto-shredded/)
     expect(result.stdout).toMatch(/rawFeed\s+30 days .* would purge 1 feeds' raw bytes/)
-    expect(result.stdout).toMatch(/auditSkeleton .* due, kept [1-9]\d* audit events/)
+    expect(result.stdout).toMatch(/auditSkeleton .* would purge [1-9]\d* audit events cut from the chain/)
     expect(await count("subject_key")).toBe(keys)
     expect(await count("audit_event")).toBe(events)
   })
 
-  it("a run past every period crypto-shreds every delivered occurrence, audits each purge without naming anyone, and the chain stays valid", async () => {
+  it("a run past the payload period crypto-shreds every delivered occurrence, audits each purge without naming anyone, and the chain stays valid", async () => {
     const delivered = await query<{ occurrence: string }>(`SELECT DISTINCT occurrence FROM notification WHERE state = 'delivered'`)
     expect(delivered.length).toBeGreaterThan(3)
-    const result = await run(["retention", "run", "--config", region, "--at", "2099-01-01"])
+    // Past the occurrence's 365 days, within the audit skeleton's 2190.
+    const result = await run(["retention", "run", "--config", region, "--at", "2030-01-01"])
     expect(result.stderr).toBe("")
     expect(result.stdout).toMatch(/occurrence .* purged [1-9]\d* occurrences crypto-shredded/)
+    expect(result.stdout).toMatch(/auditSkeleton .* purged 0 audit events/)
 
     const left = await query<{ occurrence: string }>(`SELECT DISTINCT occurrence FROM subject_key`)
     expect(left.filter((k) => delivered.some((d) => d.occurrence === k.occurrence))).toEqual([])
@@ -190,4 +192,21 @@ describe("encompass retention run", () => {
     expect(grant.code).not.toBe(0)
     expect(grant.stderr).toMatch(/its data was deleted|is not stored/)
   }, 240_000)
+
+  it("a run past the audit skeleton's period cuts the chain at a signed anchor, records the cut, and the rest still verifies", async () => {
+    const events = await count("audit_event")
+    const result = await run(["retention", "run", "--config", region, "--at", "2099-01-01"])
+    expect(result.stderr).toBe("")
+    const cut = /auditSkeleton .* purged (\d+) audit events cut from the chain/.exec(result.stdout)
+    expect(Number(cut?.[1])).toBeGreaterThan(0)
+    expect(await count("audit_event")).toBeLessThan(events)
+
+    const [base] = await query<{ seq: string }>(`SELECT seq FROM audit_base`)
+    const [record] = await query<{ detail: Record<string, unknown> }>(`SELECT detail FROM audit_event WHERE subject = 'retention:auditSkeleton'`)
+    expect(record?.detail).toMatchObject({ kind: "auditSkeleton", count: Number(cut?.[1]), through: Number(base?.seq), clause: "TVP ISA 4.4" })
+
+    const verified = await run(["audit", "verify", "--config", region, "--full"])
+    expect(verified.stderr).toBe("")
+    expect(verified.stdout).toMatch(new RegExp(`Audit chain\\s+ok .*after the base at seq ${base?.seq}`))
+  }, 120_000)
 })

@@ -37,7 +37,9 @@ export class Intact extends Schema.TaggedClass<Intact>()("Intact", {
   from: Schema.optional(Schema.Int),
   /** Signed anchors the chain was checked against, and the newest one's seq. */
   anchors: Schema.optional(Schema.Int),
-  anchored: Schema.optional(Schema.Int)
+  anchored: Schema.optional(Schema.Int),
+  /** The chain starts after this seq: the events up to it were pruned, past their retention. */
+  base: Schema.optional(Schema.Int)
 }) {}
 
 /**
@@ -51,8 +53,18 @@ export class Intact extends Schema.TaggedClass<Intact>()("Intact", {
  * `anchor-mismatch`: the event at `seq` is not the one its signed anchor names: the chain up to
  * it was rewritten by someone holding the audit key.
  * `anchor-forged`: the anchor for `seq` is not signed by this region's anchor key.
+ * `unrecorded-prune`: the chain starts after `seq` (its base), but no signed anchor names that
+ * event, or no keyed `purged` event records the cut: events up to it were deleted, not pruned.
  */
-export const Problem = Schema.Literal("edited", "missing", "head-mismatch", "truncated", "anchor-mismatch", "anchor-forged")
+export const Problem = Schema.Literal(
+  "edited",
+  "missing",
+  "head-mismatch",
+  "truncated",
+  "anchor-mismatch",
+  "anchor-forged",
+  "unrecorded-prune"
+)
 export type Problem = typeof Problem.Type
 
 /** The first link that does not verify. `seq` is the first bad sequence number. */
@@ -82,6 +94,8 @@ export class Broken extends Schema.TaggedClass<Broken>()("Broken", {
         return `audit event ${this.seq}${event} is not the event its signed anchor names: the chain up to it was rewritten`
       case "anchor-forged":
         return `the audit anchor for seq ${this.seq} is not signed by this region's anchor key`
+      case "unrecorded-prune":
+        return `the audit chain starts after seq ${this.seq}, but no signed anchor and recorded prune vouch for the cut: events up to it were deleted`
     }
   }
 }
@@ -118,11 +132,33 @@ export interface AuditLog {
   readonly anchors: Stream.Stream<Anchor, SqlError.SqlError>
   /** The Ed25519 public key anchors are signed with, base64 of its 32 bytes. */
   readonly publicKey: string
+  /**
+   * What `prune` may cut as of `before`: the events up to the newest signed anchor whose event was
+   * stored before it (the chain is cut only at an anchor, which then vouches for its base), and
+   * whether this connection's role may delete them — the owner's may, the gateway's may not.
+   */
+  readonly prunable: (before: Date) => Effect.Effect<Prunable, SqlError.SqlError>
+  /**
+   * Cuts the events up to `through` (a `prunable` anchor) from the chain, which then starts after
+   * it, in one transaction with the `purged` event (subject `pruneSubject`) that records the cut:
+   * `detail` with `through` and `count` added. Verify the chain first: what is cut cannot be.
+   */
+  readonly prune: (through: number, detail: Detail) => Effect.Effect<number, SqlError.SqlError>
   /** Events in seq order, optionally those whose subject starts with `subjectPrefix`, as stored. */
   readonly events: (options?: { readonly subjectPrefix?: string | undefined }) => Stream.Stream<AuditEvent, SqlError.SqlError>
 }
 
 export const AuditLog = Context.GenericTag<AuditLog>("@encompass/audit/AuditLog")
+
+export interface Prunable {
+  /** The anchored seq the chain would be cut at, and the events up to it; 0 and 0 when none is due. */
+  readonly through: number
+  readonly count: number
+  readonly permitted: boolean
+}
+
+/** The subject of the `purged` event a cut of the chain appends, which `verify` looks for. */
+export const pruneSubject = "retention:auditSkeleton"
 
 interface EventRow {
   readonly seq: string
@@ -330,26 +366,38 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
       const [headRow] = yield* sql.query<{ seq: string; hash: string }>`SELECT seq, hash FROM audit_head`
       // A deleted head row matches no event: the chain is checked, then reported at its end.
       const head = { seq: headRow === undefined ? -1 : Number(headRow.seq), hash: headRow?.hash ?? "" }
+      // Events up to the base were pruned: the chain starts after it, linked to its hash.
+      const [baseRow] = yield* sql.query<{ seq: string; hash: string }>`SELECT seq, hash FROM audit_base`
+      const base = baseRow === undefined ? { seq: 0, hash: genesisHash } : { seq: Number(baseRow.seq), hash: baseRow.hash }
       // Incremental: from the newest anchor a check verified (its signature is checked again below).
       const [resume] = options.full === true ? [] : yield* sql.query<{ seq: string }>`
         SELECT max(v.anchor) AS seq FROM audit_verified v JOIN audit_anchor a ON a.seq = v.anchor`
-      const start = resume?.seq == null ? 0 : Number(resume.seq)
-      // One anchor per signing interval: a few thousand a year, held while the events stream.
+      const resumed = resume?.seq == null ? 0 : Number(resume.seq)
+      // The anchored event an incremental check starts at, or 0 to start after the base.
+      const start = resumed > base.seq ? resumed : 0
+      const floor = start > 0 ? start : base.seq
+      // One anchor per signing interval: a few thousand a year, held while the events stream. Those
+      // below the base name pruned events.
       const anchors = [
-        ...(yield* Stream.runCollect(storedAnchors(start))),
-        ...(options.anchors ?? []).filter((a) => a.seq >= start)
+        ...(yield* Stream.runCollect(storedAnchors(floor))),
+        ...(options.anchors ?? []).filter((a) => a.seq >= floor)
       ]
       const forged = anchors.filter((a) => !anchorSigner.check(a)).sort((a, b) => a.seq - b.seq)[0]
       if (forged !== undefined) return new Broken({ seq: forged.seq, problem: "anchor-forged", verified: 0 })
       const anchored = new Map<number, Array<Anchor>>()
       for (const a of anchors) anchored.set(a.seq, [...(anchored.get(a.seq) ?? []), a])
       const newest = anchors.reduce((max, a) => Math.max(max, a.seq), 0)
+      // The base is trusted only as a signed anchor's event; whoever set it without the key fails here.
+      const baseAnchors = anchored.get(base.seq) ?? []
+      if (start === 0 && base.seq > 0 && (baseAnchors.length === 0 || baseAnchors.some((a) => a.hash !== base.hash))) {
+        return new Broken({ seq: base.seq, problem: "unrecorded-prune", verified: 0 })
+      }
 
       // On server Postgres the chain is checked in consecutive ranges at once, one connection
       // each, so rendering uses more than one database backend and the HMACs keep this process
       // busy; the ranges are then joined in order. The last range is open: events appended while
       // verifying are checked like the rest. The embedded database has one connection.
-      const first = Math.max(start, 1)
+      const first = start > 0 ? start : base.seq + 1
       const span = head.seq - first + 1
       const parts = sql.backend === "server" ? Math.min(verifyRanges, Math.max(1, span)) : 1
       const bounds = Array.from({ length: parts }, (_, i) => first + Math.floor((i * span) / parts))
@@ -360,7 +408,7 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
       const results = yield* Effect.scoped(Effect.flatMap(hmacs, (macs) => Effect.forEach(bounds, (from, i) => {
         const to = bounds[i + 1]
         const initial: Progress = i === 0 && start === 0
-          ? { _tag: "Progress", next: 1, prevHash: genesisHash, checked: 0, firstPrev: undefined }
+          ? { _tag: "Progress", next: first, prevHash: base.hash, checked: 0, firstPrev: undefined }
           : { _tag: "Progress", next: from, prevHash: undefined, checked: 0, firstPrev: undefined }
         // The database renders each event's canonical bytes (README "Chain format"), so a row is
         // checked with one HMAC and no parsing; while one batch is checked, the HMACs of the next
@@ -370,7 +418,7 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
             s`SELECT '[' || seq || ',"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '",'
                 || to_json(stage)::text || ',' || to_json(subject)::text || ',' || detail::text || ','
                 || to_json(prev_hash)::text || ']' AS bytes, hash
-              FROM audit_event WHERE seq >= ${i === 0 ? start : from} ${to === undefined ? s`` : s`AND seq < ${to}`}
+              FROM audit_event WHERE seq >= ${from} ${to === undefined ? s`` : s`AND seq < ${to}`}
               ORDER BY audit_event.seq`,
           { batchSize: 10_000 }
         ).pipe(
@@ -383,7 +431,7 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
           Stream.runFoldWhile(
             initial as Progress | Found,
             (state) => state._tag === "Progress",
-            verifyBatch(head, anchored, i === 0 ? start : from - 1)
+            verifyBatch(head, anchored, i === 0 ? floor : from - 1)
           ),
           Effect.map((state) => ({ from, state }))
         )
@@ -398,13 +446,19 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
         return new Broken({ seq: result.seq, problem: result.problem, ...(yield* named(result.name)), verified: result.verified })
       }
       const lastSeq = result.next - 1
-      const last = lastSeq < Math.max(start, 1) ? {} : yield* named(lastSeq)
+      const last = lastSeq < first ? {} : yield* named(lastSeq)
       if (newest > lastSeq) {
         return new Broken({ seq: lastSeq + 1, problem: "truncated", ...last, verified: lastSeq })
       }
       // Events after the head were appended while verifying, and were checked like the rest.
       if (headRow === undefined || lastSeq < head.seq || (head.seq === 0 && head.hash !== genesisHash)) {
         return new Broken({ seq: headRow === undefined ? lastSeq : lastSeq + 1, problem: "head-mismatch", ...last, verified: lastSeq })
+      }
+      // The cut is recorded by a keyed event after the base, which the key's holder alone can write.
+      if (base.seq > 0) {
+        const recorded = yield* sql.query`SELECT 1 AS one FROM audit_event WHERE subject = ${pruneSubject}
+          AND stage = 'purged' AND seq > ${base.seq} AND detail->>'through' = ${String(base.seq)} LIMIT 1`
+        if (recorded.length === 0) return new Broken({ seq: base.seq, problem: "unrecorded-prune", verified: lastSeq })
       }
       // The next incremental check starts from the newest stored anchor this one checked.
       yield* sql.query`INSERT INTO audit_verified (anchor)
@@ -414,7 +468,8 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
         seq: lastSeq,
         hash: result.prevHash ?? genesisHash,
         ...(start > 0 ? { from: start } : {}),
-        ...(anchors.length > 0 ? { anchors: anchors.length, anchored: newest } : {})
+        ...(anchors.length > 0 ? { anchors: anchors.length, anchored: newest } : {}),
+        ...(base.seq > 0 ? { base: base.seq } : {})
       })
     })
 
@@ -431,6 +486,33 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
       ON CONFLICT (seq) DO NOTHING RETURNING seq`
     return inserted.length === 0 ? Option.none() : Option.some(signed)
   })
+
+  const prunable = (before: Date) =>
+    Effect.map(
+      sql.query<{ through: string | null; count: string | null; permitted: boolean }>`
+        SELECT cut.seq AS through, (SELECT count(*) FROM audit_event WHERE seq <= cut.seq)::text AS count,
+          has_table_privilege('audit_event', 'DELETE') AND has_table_privilege('audit_base', 'INSERT') AS permitted
+        FROM (SELECT max(a.seq) AS seq FROM audit_anchor a JOIN audit_event e ON e.seq = a.seq
+          WHERE e.at < ${before} AND a.seq > coalesce((SELECT seq FROM audit_base), 0)) AS cut`,
+      ([row]): Prunable => ({ through: Number(row?.through ?? 0), count: Number(row?.count ?? 0), permitted: row?.permitted === true })
+    )
+
+  const prune = (through: number, detail: Detail) =>
+    sql.transaction(Effect.gen(function*() {
+      // Under the head's lock, as appends are; the cut anchor must still name its event.
+      yield* sql.query`SELECT seq FROM audit_head FOR UPDATE`
+      const [cut] = yield* sql.query<{ hash: string; count: string }>`
+        SELECT a.hash, (SELECT count(*) FROM audit_event WHERE seq <= a.seq)::text AS count
+        FROM audit_anchor a JOIN audit_event e ON e.seq = a.seq AND e.hash = a.hash
+        WHERE a.seq = ${through} AND a.seq > coalesce((SELECT seq FROM audit_base), 0)`
+      if (cut === undefined) return yield* Effect.dieMessage(`audit prune: seq ${through} is not a signed anchor past the chain's base`)
+      const count = Number(cut.count)
+      yield* appendAll([{ stage: "purged", subject: pruneSubject, detail: { ...detail, through, count } }])
+      yield* sql.query`INSERT INTO audit_base (seq, hash) VALUES (${through}, ${cut.hash})
+        ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`
+      yield* sql.query`DELETE FROM audit_event WHERE seq <= ${through}`
+      return count
+    }))
 
   const events = (options?: { readonly subjectPrefix?: string | undefined }) =>
     sql.stream<EventRow>((s) =>
@@ -461,6 +543,8 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
     anchor,
     anchors: storedAnchors(0),
     publicKey: anchorSigner.publicKey,
+    prunable,
+    prune,
     events
   }
 })

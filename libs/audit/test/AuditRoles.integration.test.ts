@@ -36,7 +36,7 @@ const appendMany = (n: number) =>
 
 const verify = Effect.flatMap(AuditLog.AuditLog, (log) => log.verifyWith({ full: true }))
 
-const reset = asSuperuser(`DELETE FROM audit_verified; DELETE FROM audit_anchor; DELETE FROM audit_event;
+const reset = asSuperuser(`DELETE FROM audit_base; DELETE FROM audit_verified; DELETE FROM audit_anchor; DELETE FROM audit_event;
   UPDATE audit_head SET seq = 0, hash = '${genesisHash}'`)
 
 const fresh = (n: number) => Effect.zipRight(reset, appendMany(n))
@@ -70,12 +70,18 @@ describe.skipIf(server === "")(title, () => {
           "TRUNCATE audit_event",
           "UPDATE audit_anchor SET hash = 'x'",
           "DELETE FROM audit_anchor",
+          "INSERT INTO audit_base (seq, hash) VALUES (1, 'x')",
           "ALTER TABLE audit_event DISABLE TRIGGER USER"
         ]) {
           const error = yield* Effect.flip(asGateway(sql.use((s) => s.unsafe(statement))))
           // 42501 insufficient_privilege, 42501/must be owner for ALTER: the privilege check, not the trigger.
           expect([statement, error.code]).toEqual([statement, "42501"])
         }
+        expect(yield* verify).toMatchObject({ _tag: "Intact", count: 3 })
+        // Cutting the audit skeleton past its period is the owner's to do, not the gateway's.
+        const due = yield* asGateway(Effect.flatMap(AuditLog.AuditLog, (log) => log.prunable(new Date(Date.now() + 86_400_000))))
+        expect(due).toEqual({ through: 3, count: 3, permitted: false })
+        expect((yield* Effect.flip(asGateway(Effect.flatMap(AuditLog.AuditLog, (log) => log.prune(3, {}))))).code).toBe("42501")
         expect(yield* verify).toMatchObject({ _tag: "Intact", count: 3 })
         // The gateway opens a migrated store: the migrator creates nothing it need not.
         expect(yield* asGateway(Migrator.run())).toEqual([])

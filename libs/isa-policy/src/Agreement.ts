@@ -208,7 +208,7 @@ export class RetentionRule extends Schema.Class<RetentionRule>("RetentionRule")(
   quarantine: Days,
   occurrence: Days,
   deliveryReceipts: Days,
-  /** The audit events (ids and decisions, no personal data); reported, never deleted by the gateway. */
+  /** The audit events (ids and decisions, no personal data), cut from the chain at a signed anchor. */
   auditSkeleton: Days,
   basis: Schema.Literal("force-choice"),
   clause: Clause

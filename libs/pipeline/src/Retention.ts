@@ -2,8 +2,9 @@
  * The retention schedule run (TVP ISA 4.4; Bedford ISA 9, 11): deletes each kind of record once
  * its period in the agreement's `retention` has passed, and crypto-shreds an occurrence — deletes
  * its subject keys, so its incident and every notification payload of it can never be read again
- * — once it is past its period and nothing of it waits for delivery. Every purge is one audit
- * event saying which kind and how many, never whose. A dry run does the same work in a
+ * — once it is past its period and nothing of it waits for delivery; and cuts the audit
+ * skeleton's oldest events from the chain. Every purge is one audit event saying which kind and
+ * how many, never whose. A dry run does the same work in a
  * transaction it rolls back, so its report is exactly what a run would do.
  */
 import { AuditLog } from "@encompass/audit"
@@ -35,7 +36,7 @@ export interface Line {
   /** What `count` counts, e.g. "feeds' raw bytes". */
   readonly what: string
   readonly count: number
-  /** Whether the gateway deletes this kind (the audit skeleton it only reports). */
+  /** Whether it was (or would be) purged; a due audit skeleton may be kept, `what` says why. */
   readonly purged: boolean
 }
 
@@ -86,9 +87,6 @@ const purge = (rule: Agreement.RetentionRule, at: Date, dryRun: boolean) =>
     const attempts = yield* sql.query`DELETE FROM delivery_attempt WHERE at < ${before("deliveryReceipts")} RETURNING id`
     line("deliveryReceipts", "delivery attempt records", attempts.length)
 
-    const [old] = yield* sql.query<{ count: string }>`SELECT count(*)::text AS count FROM audit_event WHERE at < ${before("auditSkeleton")}`
-    line("auditSkeleton", "audit events past their period (kept: the chain is never cut)", Number(old?.count ?? 0), false)
-
     for (const l of lines) {
       if (!l.purged || l.count === 0) continue
       yield* audit.append({
@@ -99,6 +97,31 @@ const purge = (rule: Agreement.RetentionRule, at: Date, dryRun: boolean) =>
     }
     const report: Report = { at, dryRun, clause: rule.clause, lines }
     return report
+  })
+
+/**
+ * The audit skeleton past its period: the chain's oldest events, cut at the newest signed anchor
+ * stored before the cut-off (`AuditLog.prune`), once the chain verifies — what is cut can never be
+ * checked again. Outside the other purges' transaction: the check reads on connections of its own.
+ * Only the owner role may cut (README "Database roles"): the gateway's reports what is due.
+ */
+const pruneAudit = (rule: Agreement.RetentionRule, at: Date, dryRun: boolean) =>
+  Effect.gen(function*() {
+    const audit = yield* AuditLog.AuditLog
+    const days = rule.auditSkeleton
+    const before = daysBefore(at, days)
+    const line = (count: number, what: string, purged: boolean): Line => ({ kind: "auditSkeleton", days, before, what, count, purged })
+    const cut = "audit events cut from the chain (up to a signed anchor)"
+    const due = yield* audit.prunable(before)
+    if (due.count === 0) return line(0, cut, true)
+    if (!due.permitted) return line(due.count, "audit events, this database role may not delete them: run retention as the owner role", false)
+    const checked = yield* audit.verifyWith({})
+    if (checked._tag === "Broken") return line(due.count, `audit events, the chain does not verify (${checked.message})`, false)
+    yield* Rehearsal.transaction(
+      audit.prune(due.through, { kind: "auditSkeleton", what: cut, storedBefore: before.toISOString(), days, clause: rule.clause }),
+      dryRun
+    )
+    return line(due.count, cut, true)
   })
 
 /** Runs the agreement's retention schedule as of `at` (default now); `dryRun` changes nothing. */
@@ -112,5 +135,8 @@ export const run = (
       return yield* new RetentionError({ module: "Retention", method: "run", detail: `agreement ${agreement.id} sets no retention schedule (its retention: section)` })
     }
     const at = options.at ?? new Date()
-    return yield* Rehearsal.transaction(purge(rule, at, options.dryRun === true), options.dryRun === true)
+    const dryRun = options.dryRun === true
+    const report = yield* Rehearsal.transaction(purge(rule, at, dryRun), dryRun)
+    const skeleton = yield* pruneAudit(rule, at, dryRun)
+    return { ...report, lines: [...report.lines, skeleton] }
   })
