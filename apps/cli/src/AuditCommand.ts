@@ -4,7 +4,7 @@
  * its master key, which keys the chain: neither creates a database or a key.
  */
 import { Command, Options } from "@effect/cli"
-import { AuditAnchor, AuditLog } from "@encompass/audit"
+import { AnchorCopy, AuditAnchor, AuditLog } from "@encompass/audit"
 import * as Region from "@encompass/gateway/Region"
 import * as RegionConfig from "@encompass/gateway/RegionConfig"
 import { Chunk, Console, Effect, Either, Layer, Option, Schema, Stream } from "effect"
@@ -57,14 +57,15 @@ const auditLog = (options: StoreOptions) =>
       onNone: () => {
         const dir = path.resolve(Option.getOrElse(options.dataDir, () => ".encompass/pgdata"))
         const key = Option.getOrElse(options.masterKeyFile, () => path.join(path.dirname(dir), "master.key"))
-        return Effect.succeed({ dataDir: dir, layer: Region.keyedStore(Region.storeAt(dir), key) })
+        return Effect.succeed({ dataDir: dir, layer: Region.keyedStore(Region.storeAt(dir), key), anchorsFile: undefined })
       },
       onSome: (file) =>
         Option.isSome(options.dataDir) || Option.isSome(options.masterKeyFile)
           ? Effect.fail(new AuditCommandRefused({ detail: "give --config, or --data-dir [--master-key-file], not both" }))
           : Effect.map(RegionConfig.load(file), (region) => ({
             dataDir: region.dataDir,
-            layer: Region.keyedStore(Region.storeLayer(region), region.masterKeyFile)
+            layer: Region.keyedStore(Region.storeLayer(region), region.masterKeyFile),
+            anchorsFile: region.anchorsFile
           }))
     })
     // Opening a folder with no database would create an empty one and verify its 0 events.
@@ -73,7 +74,7 @@ const auditLog = (options: StoreOptions) =>
         detail: `no embedded database in ${store.dataDir}: check --data-dir, or the region file's dataDir (audit commands never create one)`
       })
     }
-    return AuditLog.layer.pipe(Layer.provide(store.layer))
+    return { layer: AuditLog.layer.pipe(Layer.provide(store.layer)), anchorsFile: store.anchorsFile }
   })
 
 const readAnchors = (file: string) =>
@@ -97,8 +98,13 @@ const verify = Command.make(
   },
   (options) =>
     Effect.gen(function*() {
-      const layer = yield* auditLog(options)
-      const anchors = yield* Option.match(options.anchors, { onNone: () => Effect.succeed([]), onSome: readAnchors })
+      const { anchorsFile, layer } = yield* auditLog(options)
+      const given = yield* Option.match(options.anchors, { onNone: () => Effect.succeed([]), onSome: readAnchors })
+      // The region's own copy outside the database, written after every anchor signed.
+      const kept = anchorsFile === undefined
+        ? []
+        : yield* Effect.mapError(AnchorCopy.read(anchorsFile), (e) => new AuditCommandRefused({ detail: `${e.message} (the region's anchorsFile)` }))
+      const anchors = [...given, ...kept]
       const report = yield* Effect.flatMap(AuditLog.AuditLog, (audit) => audit.verifyWith({ full: options.full, anchors })).pipe(
         Effect.provide(layer)
       )
@@ -116,11 +122,12 @@ const anchors = Command.make(
   },
   (options) =>
     Effect.gen(function*() {
-      const layer = yield* auditLog(options)
+      const { anchorsFile, layer } = yield* auditLog(options)
       const { all, publicKey } = yield* Effect.gen(function*() {
         const audit = yield* AuditLog.AuditLog
-        // The export is as fresh as the chain: the head is signed first if it moved.
+        // The export is as fresh as the chain: the head is signed first if it moved (and copied).
         yield* audit.anchor
+        if (anchorsFile !== undefined) yield* AnchorCopy.sync(anchorsFile, audit)
         return { all: Chunk.toReadonlyArray(yield* Stream.runCollect(audit.anchors)), publicKey: audit.publicKey }
       }).pipe(Effect.provide(layer))
       const lines = all.map((a) => `${AuditAnchor.toJsonLine(a)}\n`).join("")

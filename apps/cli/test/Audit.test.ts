@@ -80,4 +80,31 @@ describe("encompass audit verify", () => {
     expect(result.code).toBe(1)
     expect(result.stderr).toContain(`${file}: anchors line 2:`)
   })
+
+  it("keeps the region's anchorsFile up to date and verifies against it, refusing it missing or damaged", async () => {
+    const original = fs.readFileSync(region.region, "utf8")
+    const kept = path.join(work, "kept-anchors.jsonl")
+    fs.writeFileSync(region.region, `${original}anchorsFile: ${kept}\n`)
+    try {
+      const missing = await region.run(["audit", "verify", "--config", region.region])
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toContain(`the audit anchors file ${kept}: cannot be opened (ENOENT) (the region's anchorsFile)`)
+
+      // Any command that opens the region's storage brings the file up to date when it ends.
+      const printed = await region.run(["audit", "anchors", "--config", region.region])
+      expect(printed.code).toBe(0)
+      expect(fs.readFileSync(kept, "utf8")).toBe(printed.stdout)
+      const verified = await region.run(["audit", "verify", "--config", region.region, "--full"])
+      expect(verified.stderr).toBe("")
+      const newest = (JSON.parse(printed.stdout.trim().split("\n").at(-1) ?? "{}") as { seq?: number }).seq
+      expect(verified.stdout).toMatch(new RegExp(`signed anchors up to seq ${newest}`))
+
+      fs.appendFileSync(kept, "damaged\n")
+      const damaged = await region.run(["audit", "verify", "--config", region.region])
+      expect(damaged.code).toBe(1)
+      expect(damaged.stderr).toMatch(/kept-anchors\.jsonl: anchors line \d+: .*\(the region's anchorsFile\)/s)
+    } finally {
+      fs.writeFileSync(region.region, original)
+    }
+  })
 })

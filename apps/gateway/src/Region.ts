@@ -138,10 +138,11 @@ export const keyedStore = (store: Layer.Layer<Sql.Sql, unknown>, masterKeyFile: 
 /**
  * The store, vault and audit log: all the operator commands (quarantine, audit) need. The audit
  * chain is keyed by the vault's master key, and its head is signed into an anchor when the layer
- * is released (a one-shot command's end, `serve` stopping) if it moved.
+ * is released (a one-shot command's end, `serve` stopping) if it moved, and copied to the
+ * region's `anchorsFile`.
  */
 export const storageLayer = (config: RegionConfig, store: Store = regionStore(config)) =>
-  AuditLog.layerAnchoring.pipe(
+  AuditLog.layerAnchoring({ anchorsFile: config.anchorsFile }).pipe(
     // The master key is checked first: a store sealed under another one is refused, naming both key ids.
     Layer.provideMerge(Layer.effectDiscard(StoreKeys.checkMasterKey)),
     Layer.provideMerge(vaultLayer(config, store)),

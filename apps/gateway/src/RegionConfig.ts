@@ -175,6 +175,9 @@ export class RegionConfig extends Schema.Class<RegionConfig>("RegionConfig")({
   masterKeyFile: Schema.optionalWith(Schema.NonEmptyString, { default: () => ".encompass/master.key" }).annotations({
     description: "Master key file (base64 of 32 bytes); ENCOMPASS_MASTER_KEY overrides it. Created on first use only with the embedded database"
   }),
+  anchorsFile: Schema.optional(Schema.NonEmptyString).annotations({
+    description: "A file every signed audit anchor is copied to (JSON lines, as `audit anchors` writes them), which `audit verify` checks the chain against: keep it where the database's administrators cannot write"
+  }),
   agreement: Schema.NonEmptyString.annotations({ description: "The agreement the region decides under (YAML)" }),
   calendar: Schema.optional(Schema.NonEmptyString).annotations({ description: "School calendar (YAML); default the shipped England 2025-2027 file" }),
   directory: Schema.NonEmptyString.annotations({ description: "Settings directory (CSV)" }),
@@ -216,6 +219,7 @@ const resolvePaths = (config: RegionConfig, base: string): RegionConfig => {
     ...config,
     dataDir: at(config.dataDir),
     masterKeyFile: at(config.masterKeyFile),
+    ...(config.anchorsFile === undefined ? {} : { anchorsFile: at(config.anchorsFile) }),
     agreement: at(config.agreement),
     ...(config.calendar === undefined ? {} : { calendar: at(config.calendar) }),
     directory: at(config.directory),

@@ -38,7 +38,7 @@ export const serve = (config: RegionConfig.RegionConfig, file: string) =>
     yield* Effect.forkScoped(Workers.listener)
     yield* Effect.forkScoped(Workers.feedWorker({ poll: config.workers.feedPoll, lease: config.workers.feedLease }))
     yield* Effect.forkScoped(Workers.deliveryWorker({ poll: config.workers.deliveryPoll, outbox: RegionConfig.outboxOptions(config) }))
-    yield* Effect.forkScoped(AuditLog.anchorEvery(config.workers.auditAnchor))
+    yield* Effect.forkScoped(AuditLog.anchorEvery(config.workers.auditAnchor, { anchorsFile: config.anchorsFile }))
     yield* Effect.forkScoped(DeadlineWatch.watch({ interval: config.workers.deadlineScan, atRiskLead: config.workers.atRiskLead }))
     yield* Effect.logInfo("gateway started").pipe(
       Effect.annotateLogs({

@@ -10,6 +10,7 @@ import type { SqlError } from "@encompass/store"
 import { Sql, StoreKeys, Vault } from "@encompass/store"
 import { Chunk, Context, DateTime, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import type { Duration } from "effect"
+import * as AnchorCopy from "./AnchorCopy.js"
 import { Anchor, signer } from "./AuditAnchor.js"
 import { AuditEvent } from "./AuditEvent.js"
 import type { Detail, Stage } from "./AuditEvent.js"
@@ -552,19 +553,38 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
 /** The audit log on the store's `Sql`, keyed by the `Vault`'s master key. */
 export const layer: Layer.Layer<AuditLog, never, Sql.Sql | Vault.Vault> = Layer.effect(AuditLog, make)
 
+/** Where the gateway keeps a copy of the signed anchors outside the database (`AnchorCopy`). */
+export interface AnchoringOptions {
+  readonly anchorsFile?: string | undefined
+}
+
+/**
+ * Signs the head if it moved, then brings the anchors file up to date; a failure is a warning in
+ * the log (the next interval tries again), not silence: an unsigned head can be cut off unseen.
+ */
+const anchorAndCopy = (log: AuditLog, options: AnchoringOptions) =>
+  Effect.zipRight(log.anchor, options.anchorsFile === undefined ? Effect.void : AnchorCopy.sync(options.anchorsFile, log)).pipe(
+    Effect.catchAllCause((cause) => Effect.logWarning("the audit head was not signed, or its anchor not copied", cause))
+  )
+
 /**
  * The audit log that signs an anchor when it is released, if the head has moved past the newest
- * anchor: a one-shot command that appended, or `serve` stopping, leaves its head anchored.
+ * anchor, and copies it to `anchorsFile`: a one-shot command that appended, or `serve` stopping,
+ * leaves its head anchored.
  */
-export const layerAnchoring: Layer.Layer<AuditLog, never, Sql.Sql | Vault.Vault> = Layer.scoped(
-  AuditLog,
-  Effect.tap(make, (log) => Effect.addFinalizer(() => Effect.ignoreLogged(log.anchor)))
-)
+export const layerAnchoring = (options: AnchoringOptions = {}): Layer.Layer<AuditLog, never, Sql.Sql | Vault.Vault> =>
+  Layer.scoped(
+    AuditLog,
+    Effect.tap(make, (log) => Effect.addFinalizer(() => anchorAndCopy(log, options)))
+  )
 
-/** Signs an anchor every `interval` while the head moves (for `serve`); never fails, logs what it could not do. */
-export const anchorEvery = (interval: Duration.DurationInput): Effect.Effect<never, never, AuditLog> =>
+/**
+ * Signs an anchor every `interval` while the head moves, and copies it to `anchorsFile` (for
+ * `serve`); never fails, warns of what it could not do.
+ */
+export const anchorEvery = (interval: Duration.DurationInput, options: AnchoringOptions = {}): Effect.Effect<never, never, AuditLog> =>
   Effect.flatMap(AuditLog, (log) =>
-    Effect.ignoreLogged(log.anchor).pipe(Effect.repeat(Schedule.spaced(interval)), Effect.zipRight(Effect.never)))
+    anchorAndCopy(log, options).pipe(Effect.repeat(Schedule.spaced(interval)), Effect.zipRight(Effect.never)))
 
 /**
  * Runs `self` — inside the caller's `Sql.transaction` — with its `append`s held back, then

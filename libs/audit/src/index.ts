@@ -1,3 +1,4 @@
+export * as AnchorCopy from "./AnchorCopy.js"
 export * as AuditAnchor from "./AuditAnchor.js"
 export * as AuditEvent from "./AuditEvent.js"
 export * as AuditLog from "./AuditLog.js"
