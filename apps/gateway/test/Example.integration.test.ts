@@ -1,8 +1,8 @@
 /**
  * The example region as shipped, run as its quick start says (apps/gateway/README.md): the demo's
  * mail sink (`encompass demo sink`), `encompass serve --config examples/region.yaml`, today's
- * sample feed (`encompass demo feed`) pushed with the example's token. Only the data folder and
- * the ports are moved, so a test does not touch `.encompass/` or clash with a gateway on 8080 or
+ * sample feed (`encompass demo feed`) pushed with the example's token. Only the data folder, the
+ * anchors file and the ports are moved, so a test does not touch `.encompass/` or clash with a gateway on 8080 or
  * a sink on 2525. Every notification is delivered, and none is logged as missed or failed.
  */
 import { TestDatabase } from "@encompass/store"
@@ -39,6 +39,7 @@ const exampleRegion = (sinkPort: number) => {
   const region = YAML.parse(fs.readFileSync(path.join(examples, "region.yaml"), "utf8")) as {
     dataDir: string
     masterKeyFile: string
+    anchorsFile: string
     agreement: string
     directory: string
     channels: Array<{ settings: string; passwords: string }>
@@ -47,6 +48,7 @@ const exampleRegion = (sinkPort: number) => {
   const at = (file: string) => path.resolve(examples, file)
   region.dataDir = path.join(work, "pgdata")
   region.masterKeyFile = path.join(work, "master.key")
+  region.anchorsFile = path.join(work, "anchors.jsonl")
   region.agreement = at(region.agreement)
   region.directory = at(region.directory)
   for (const channel of region.channels) {
@@ -101,6 +103,9 @@ it("the example region delivers today's sample feed to the demo sink, with no de
   expect(late).toEqual([{ n: 18, late: 0 }])
   const messages = gateway.events().map((e) => e.message)
   expect(messages).toContain("gateway stopped")
+  // Stopping signed the head, and copied the anchor outside the database.
+  const anchors = fs.readFileSync(path.join(work, "anchors.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { seq: number })
+  expect(anchors.at(-1)?.seq).toBeGreaterThan(0)
   for (const unwanted of ["notification missed its deadline", "notification at risk of missing its deadline", "delivery attempt failed", "notification dead-lettered"]) {
     expect(messages).not.toContain(unwanted)
   }
