@@ -380,8 +380,11 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
       // One anchor per signing interval: a few thousand a year, held while the events stream. Those
       // below the base name pruned events.
       const anchors = [
-        ...(yield* Stream.runCollect(storedAnchors(floor))),
-        ...(options.anchors ?? []).filter((a) => a.seq >= floor)
+        ...new Map(
+          [...(yield* Stream.runCollect(storedAnchors(floor))), ...(options.anchors ?? []).filter((a) => a.seq >= floor)]
+            // The same anchor stored and kept outside is one anchor.
+            .map((a) => [`${a.seq}:${a.hash}:${a.signature}`, a] as const)
+        ).values()
       ]
       const forged = anchors.filter((a) => !anchorSigner.check(a)).sort((a, b) => a.seq - b.seq)[0]
       if (forged !== undefined) return new Broken({ seq: forged.seq, problem: "anchor-forged", verified: 0 })

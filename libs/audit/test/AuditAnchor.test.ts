@@ -89,6 +89,8 @@ layer(TestLayer, { timeout: "120 seconds" })("the keyed chain and its anchors", 
       expect(AuditAnchor.parseJsonLines(`${line}\n\n`)).toEqual(Either.right([first]))
       expect(yield* anchors).toEqual([first])
       expect(yield* verify({ full: true })).toMatchObject({ _tag: "Intact", count: 5, anchors: 1, anchored: 5 })
+      // The same anchor stored and kept outside the database counts once.
+      expect(yield* verify({ full: true, anchors: [first] })).toMatchObject({ _tag: "Intact", anchors: 1 })
     }))
 
   it.effect("a tail cut off below an anchor, with the head set back, is named at the first deleted event", () =>
