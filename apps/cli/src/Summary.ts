@@ -53,8 +53,8 @@ export const verify = (report: AuditLog.VerifyReport): string =>
     ? row(
       "Audit chain",
       "ok",
-      `verified ${report.count} events${report.from === undefined ? "" : ` from the anchor at seq ${report.from}`}${
-        report.base === undefined ? "" : ` after the base at seq ${report.base} (the events up to it pruned)`
+      `verified ${report.count} event${report.count === 1 ? "" : "s"}${report.from === undefined ? "" : ` from the anchor at seq ${report.from}`}${
+        report.base === undefined || report.from !== undefined ? "" : ` after the base at seq ${report.base} (the events up to it pruned)`
       }, head ${report.hash.slice(0, 12)}…${
         report.anchored === undefined ? "" : `, ${report.anchors} signed anchors up to seq ${report.anchored}`
       }`
