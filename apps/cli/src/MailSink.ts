@@ -7,8 +7,6 @@ import { Effect } from "effect"
 import type { Scope } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { simpleParser } from "mailparser"
-import { SMTPServer } from "smtp-server"
 
 export interface MailSink {
   readonly host: string
@@ -40,6 +38,8 @@ export const make = (options: MailSinkOptions): Effect.Effect<MailSink, Error, S
     fs.mkdirSync(options.directory, { recursive: true })
     if (options.attachments !== undefined) fs.mkdirSync(options.attachments, { recursive: true })
     let saved = 0
+    // Loaded by the sink alone, not at every command's start.
+    const [{ simpleParser }, { SMTPServer }] = yield* Effect.promise(() => Promise.all([import("mailparser"), import("smtp-server")]))
     const server = new SMTPServer({
       key: options.key,
       cert: options.cert,

@@ -13,7 +13,6 @@ import { Cause, Effect, Exit, FiberSet, Layer, Option } from "effect"
 import type { Redacted, Scope } from "effect"
 import * as fs from "node:fs/promises"
 import type { AddressInfo } from "node:net"
-import { SMTPServer } from "smtp-server"
 import * as Password from "./internal/smtpPassword.js"
 import * as Plaintext from "./internal/smtpPlaintext.js"
 import * as Session from "./internal/smtpSession.js"
@@ -63,6 +62,8 @@ export const make = (config: SmtpInboxConfig): Effect.Effect<Listening, SmtpInbo
       ))
     }
 
+    // Loaded here, not at start: only a region with an SMTP inbox needs it.
+    const { SMTPServer } = yield* Effect.promise(() => import("smtp-server"))
     const server = yield* Effect.try({
       try: () =>
         new SMTPServer({

@@ -8,7 +8,6 @@
  * bounded by the DATA size limit: past it nothing more is parsed or kept.
  */
 import { Effect } from "effect"
-import { MailParser } from "mailparser"
 import type { SMTPServerDataStream } from "smtp-server"
 
 export interface Attachment {
@@ -35,8 +34,11 @@ export const feedName = (filename: string | undefined, n: number): string => {
   return safe === "" ? `attachment-${n}` : safe
 }
 
+// Loaded on the first message: mailparser is a sixth of the start of every command that has no inbox.
+const mailparser = Effect.promise(() => import("mailparser"))
+
 export const read = (stream: SMTPServerDataStream): Effect.Effect<Read> =>
-  Effect.async<Read>((resume) => {
+  Effect.flatMap(mailparser, ({ MailParser }) => Effect.async<Read>((resume) => {
     // Only what is needed: no HTML or link conversion of a body nobody reads, no checksums.
     const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, checksumAlgo: false })
     const attachments: Array<Attachment> = []
@@ -107,4 +109,4 @@ export const read = (stream: SMTPServerDataStream): Effect.Effect<Read> =>
       parser.destroy()
       stream.resume()
     })
-  })
+  }))
