@@ -5,7 +5,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Sql, Vault } from "@encompass/store"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Logger } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -68,6 +68,25 @@ layer(TestLayer, { timeout: "120 seconds" })("AnchorCopy", (it) => {
       expect(yield* log.verifyWith({ full: true })).toMatchObject({ _tag: "Intact", seq: 4 })
       const kept = yield* AnchorCopy.read(file)
       expect(yield* log.verifyWith({ full: true, anchors: kept })).toMatchObject({ _tag: "Broken", seq: 5, problem: "truncated" })
+    }))
+
+  it.effect("an anchor that cannot be copied is a warning in the log, not silence, and the command goes on", () =>
+    Effect.gen(function*() {
+      yield* fresh
+      const logged: Array<{ level: string; message: unknown }> = []
+      const capture = Logger.make(({ logLevel, message }) => void logged.push({ level: logLevel.label, message }))
+      const unwritable = path.join(work, "no-such-folder", "anchors.jsonl")
+      // The anchoring layer a command uses, on this test's store, released when the work ends.
+      const store = Layer.mergeAll(Layer.succeed(Sql.Sql, yield* Sql.Sql), Layer.succeed(Vault.Vault, yield* Vault.Vault))
+      yield* appendOne(1).pipe(
+        Effect.provide(AuditLog.layerAnchoring({ anchorsFile: unwritable }).pipe(Layer.provide(store))),
+        Effect.provide(Logger.add(capture))
+      )
+      expect(logged.filter((l) => l.level === "WARN").map((l) => String(l.message))).toEqual([
+        expect.stringContaining("the audit head was not signed, or its anchor not copied")
+      ])
+      // The head was still signed in the database; only the copy failed.
+      expect((yield* Effect.flatMap(AuditLog.AuditLog, (log) => log.verify))).toMatchObject({ _tag: "Intact", anchored: 1 })
     }))
 
   it.effect("a file whose last line is not an anchor is left as it is, and a missing file is refused", () =>
