@@ -66,7 +66,7 @@ const newestSeq = (file: string) =>
 export const sync = (file: string, log: AuditLog): Effect.Effect<number, AnchorCopyError | SqlError.SqlError> =>
   Effect.gen(function*() {
     const after = yield* newestSeq(file)
-    const fresh = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.filter(log.anchors, (a) => a.seq > after)))
+    const fresh = Chunk.toReadonlyArray(yield* Stream.runCollect(log.anchorsAfter(after)))
     if (fresh.length === 0) return 0
     const text = fresh.map((a) => `${toJsonLine(a)}\n`).join("")
     yield* Effect.acquireUseRelease(

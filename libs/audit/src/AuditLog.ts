@@ -131,6 +131,8 @@ export interface AuditLog {
   readonly anchor: Effect.Effect<Option.Option<Anchor>, SqlError.SqlError>
   /** The stored anchors in seq order. */
   readonly anchors: Stream.Stream<Anchor, SqlError.SqlError>
+  /** The stored anchors after `seq`, in seq order. */
+  readonly anchorsAfter: (seq: number) => Stream.Stream<Anchor, SqlError.SqlError>
   /** The Ed25519 public key anchors are signed with, base64 of its 32 bytes. */
   readonly publicKey: string
   /**
@@ -546,6 +548,7 @@ export const make: Effect.Effect<AuditLog, never, Sql.Sql | Vault.Vault> = Effec
     verifyWith,
     anchor,
     anchors: storedAnchors(0),
+    anchorsAfter: (seq) => storedAnchors(seq + 1),
     publicKey: anchorSigner.publicKey,
     prunable,
     prune,
