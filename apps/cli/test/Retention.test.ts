@@ -41,6 +41,25 @@ const query = async <A>(text: string): Promise<ReadonlyArray<A>> => {
   }
 }
 
+/** Several statements in one session, between commands. */
+const execute = async (text: string): Promise<void> => {
+  if (database.url !== undefined) {
+    const sql = postgres(database.url, { max: 1, onnotice: () => undefined })
+    try {
+      await sql.unsafe(text)
+    } finally {
+      await sql.end()
+    }
+    return
+  }
+  const db = new PGlite(path.join(work, "pgdata"))
+  try {
+    await db.exec(text)
+  } finally {
+    await db.close()
+  }
+}
+
 const count = async (table: string) => Number((await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))[0]?.n)
 
 let ingested: Awaited<ReturnType<typeof encompass>>
@@ -208,5 +227,15 @@ describe("encompass retention run", () => {
     const verified = await run(["audit", "verify", "--config", region, "--full"])
     expect(verified.stderr).toBe("")
     expect(verified.stdout).toMatch(new RegExp(`Audit chain\\s+ok .*after the base at seq ${base?.seq}`))
+  }, 120_000)
+
+  it("a chain that does not verify is never cut: the events due are kept, and the report says why", async () => {
+    // The last run signed its head; an event after the last check is then edited behind the triggers.
+    await execute(`SET session_replication_role = replica; UPDATE audit_event SET detail = '{"kind":"edited"}' WHERE seq = (SELECT max(seq) FROM audit_event); SET session_replication_role = DEFAULT`)
+    const events = await count("audit_event")
+    const result = await run(["retention", "run", "--config", region, "--at", "2199-01-01"])
+    expect(result.stderr).toBe("")
+    expect(result.stdout).toMatch(/auditSkeleton .* due, kept [1-9]\d* audit events, the chain does not verify \(audit event \d+ .* was edited\)/)
+    expect(await count("audit_event")).toBeGreaterThanOrEqual(events)
   }, 120_000)
 })
