@@ -8,6 +8,7 @@
  */
 import { AuditLog } from "@encompass/audit"
 import { SecureEmailChannel } from "@encompass/channel-secure-email"
+import { CouncilFhirChannel } from "@encompass/channel-council-fhir"
 import { SftpChannel } from "@encompass/channel-sftp"
 import { Authorities, Directory } from "@encompass/directory"
 import type { Agreement } from "@encompass/isa-policy"
@@ -33,7 +34,7 @@ export const sources: ReadonlyArray<PluginRegistry.SourceRegistration> = [
 ]
 
 /** Every channel plugin this gateway build ships. */
-export const channels: ReadonlyArray<PluginRegistry.ChannelRegistration> = [SecureEmailChannel.registration, SftpChannel.registration]
+export const channels: ReadonlyArray<PluginRegistry.ChannelRegistration> = [SecureEmailChannel.registration, SftpChannel.registration, CouncilFhirChannel.registration]
 
 export interface Registrations {
   readonly sources: ReadonlyArray<PluginRegistry.SourceRegistration>
