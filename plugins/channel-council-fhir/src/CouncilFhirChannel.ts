@@ -19,6 +19,8 @@ import type { Client } from "fhir-kit-client"
 import * as fs from "node:fs/promises"
 import { Agent } from "undici"
 import { CouncilFhirConfig } from "./CouncilFhirConfig.js"
+import type { Server } from "./CouncilFhirConfig.js"
+import * as Tokens from "./internal/tokens.js"
 import * as FhirBundle from "./FhirBundle.js"
 import * as FhirValidation from "./FhirValidation.js"
 
@@ -57,9 +59,9 @@ interface HttpFailure {
   readonly response?: { readonly status?: number; readonly data?: unknown }
 }
 
-/** Builds the channel. Nothing connects until `deliver`. */
+/** Builds the channel. Nothing connects until `check` or `deliver`. */
 export const make = (config: CouncilFhirConfig): Effect.Effect<ChannelPlugin.ChannelPlugin> =>
-  Effect.sync(() => {
+  Effect.gen(function*() {
     const fail = (reason: ChannelPlugin.DeliveryError["reason"], detail: string) => new ChannelPlugin.DeliveryError({ channel: id, reason, detail })
 
     // One TLS agent for every attempt: keeps connections to each council's server.
@@ -75,12 +77,17 @@ export const make = (config: CouncilFhirConfig): Effect.Effect<ChannelPlugin.Cha
         )
     ))
 
-    /** One request to a council's server, classified: `transaction` posts a Bundle, `metadata` reads its CapabilityStatement. */
-    const request = (baseUrl: string, call: (client: Client, signal: AbortSignal) => Promise<unknown>) =>
+    const tokens = yield* Tokens.make(id, agent)
+
+    type Call = (client: Client, signal: AbortSignal) => Promise<unknown>
+
+    /** One request to a council's server with `token` if it has one, classified. */
+    const once = (baseUrl: string, token: string | undefined, call: Call) =>
       Effect.flatMap(agent, (dispatcher) =>
         Effect.tryPromise({
           // Loaded on the first request, not at every command's start.
-          try: async (signal) => call(new (await import("fhir-kit-client")).Client({ baseUrl, requestOptions: { dispatcher } }), signal),
+          try: async (signal) =>
+            call(new (await import("fhir-kit-client")).Client({ baseUrl, requestOptions: { dispatcher }, ...(token === undefined ? {} : { bearerToken: token }) }), signal),
           catch: (error) => {
             const status = (error as HttpFailure).response?.status
             if (status === undefined) {
@@ -96,13 +103,33 @@ export const make = (config: CouncilFhirConfig): Effect.Effect<ChannelPlugin.Cha
           Effect.timeoutFail({ duration: config.timeoutMs, onTimeout: () => fail("Timeout", `no answer from ${new URL(baseUrl).host} in ${config.timeoutMs} ms`) })
         ))
 
-    const send = (baseUrl: string, bundle: Bundle) =>
-      request(baseUrl, (client, signal) => client.transaction({ body: bundle as never, options: { signal } }))
+    /**
+     * A request to a recipient's server, signed in with OAuth2 when it asks for it. A reused token
+     * the server refuses (401) is dropped and the request made once more with a fresh one, in the
+     * same attempt; a fresh token refused is permanent.
+     */
+    const request = (recipient: string, server: Server, call: Call) =>
+      Effect.gen(function*() {
+        const oauth2 = server.oauth2
+        if (oauth2 === undefined) return yield* once(server.url, undefined, call)
+        const secret = config.passwords[recipient]
+        if (secret === undefined) return yield* fail("InvalidConfig", `no OAuth2 client secret for recipient ${recipient} in passwords`)
+        const first = yield* tokens.get(oauth2, secret)
+        return yield* once(server.url, first.token, call).pipe(
+          Effect.catchIf(
+            (error) => !first.fresh && error.reason === "Auth" && error.detail.startsWith("HTTP 401"),
+            () => Effect.zipRight(tokens.drop(oauth2), Effect.flatMap(tokens.get(oauth2, secret), (fresh) => once(server.url, fresh.token, call)))
+          )
+        )
+      })
 
-    // Every council's server answers its CapabilityStatement: reachable, trusted, FHIR.
+    const send = (recipient: string, server: Server, bundle: Bundle) =>
+      request(recipient, server, (client, signal) => client.transaction({ body: bundle as never, options: { signal } }))
+
+    // Every council's server answers its CapabilityStatement, signed in: reachable, trusted, FHIR.
     const check: Effect.Effect<void, ChannelPlugin.DeliveryError> = Effect.forEach(
-      Object.values(config.servers),
-      (baseUrl) => request(baseUrl, (client, signal) => client.capabilityStatement({ signal })),
+      Object.entries(config.servers),
+      ([recipient, server]) => request(recipient, server, (client, signal) => client.capabilityStatement({ signal })),
       { discard: true }
     )
 
@@ -115,15 +142,15 @@ export const make = (config: CouncilFhirConfig): Effect.Effect<ChannelPlugin.Cha
           return yield* fail("InvalidConfig", `notification is routed to channel ${notification.route.channel}, not ${id}`)
         }
         const recipient = Recipient.recipientKey(notification.recipient)
-        const baseUrl = config.servers[recipient]
-        if (baseUrl === undefined) return yield* fail("InvalidConfig", `no FHIR server is configured for recipient ${recipient}`)
+        const server = config.servers[recipient]
+        if (server === undefined) return yield* fail("InvalidConfig", `no FHIR server is configured for recipient ${recipient}`)
 
         const bundle = FhirBundle.build(notification, config.sender)
         const valid = yield* FhirValidation.validate(bundle)
         if (Either.isLeft(valid)) {
           return yield* fail("Rejected", `the Bundle is not valid FHIR R4, not sent: ${valid.left.path}: ${valid.left.detail}`)
         }
-        const response: unknown = yield* send(baseUrl, bundle)
+        const response: unknown = yield* send(recipient, server, bundle)
         // The ids the server gave (or had) for each entry, in order: `Communication/12`.
         const entries = isBundle(response) ? response.entry ?? [] : []
         const locations = entries.map((e) => e.response?.location ?? e.response?.status ?? "?")
@@ -132,7 +159,7 @@ export const make = (config: CouncilFhirConfig): Effect.Effect<ChannelPlugin.Cha
           channel: id,
           remoteId: communication.split("/_history/")[0] ?? communication,
           acceptedAt: yield* DateTime.now,
-          response: `transaction-response from ${new URL(baseUrl).host}: ${locations.join(", ")}`
+          response: `transaction-response from ${new URL(server.url).host}: ${locations.join(", ")}`
         })
       })
 

@@ -15,7 +15,7 @@ describe("CouncilFhirChannel conformance", () => {
     manifest: CouncilFhirChannel.manifest,
     config: CouncilFhirConfig.CouncilFhirConfig,
     make: CouncilFhirChannel.make,
-    peer: Effect.acquireRelease(Effect.promise(FhirServer.start), (server) => Effect.promise(server.close)),
+    peer: Effect.acquireRelease(Effect.promise(() => FhirServer.start()), (server) => Effect.promise(server.close)),
     receptions: (server: FhirServer.FhirServer) => server.received.filter((body: unknown) => (body as { resourceType?: string } | undefined)?.resourceType === "Bundle").length,
     validConfig: (server: FhirServer.FhirServer) => Fixtures.encoded(server.baseUrl, FhirServer.caFile),
     invalidConfigs: [

@@ -30,6 +30,8 @@ export interface FhirServer {
   readonly repo: MemoryRepository
   /** The bodies of the requests it received, in order. */
   readonly received: ReadonlyArray<unknown>
+  /** Their Authorization headers, in order. */
+  readonly authorizations: ReadonlyArray<string | undefined>
   /** Answers the next `n` requests with this status and no OperationOutcome body beyond its own. */
   failNext: (status: number, n?: number) => void
   readonly close: () => Promise<void>
@@ -44,11 +46,17 @@ export const closedPort = () =>
     })
   })
 
-export const start = async (): Promise<FhirServer> => {
+export interface Options {
+  /** Whether a request's Authorization header is let in; every request is, without it. Refused: 401. */
+  readonly authorize?: (authorization: string | undefined) => boolean
+}
+
+export const start = async (options: Options = {}): Promise<FhirServer> => {
   index()
   const router = new FhirRouter()
   const repo = new MemoryRepository()
   const received: Array<unknown> = []
+  const authorizations: Array<string | undefined> = []
   let failing: { status: number; left: number } | undefined
   const server = https.createServer({ key: fs.readFileSync(path.join(tls, "sink-key.pem")), cert: fs.readFileSync(caFile) }, (req, res) => {
     const chunks: Array<Buffer> = []
@@ -57,9 +65,13 @@ export const start = async (): Promise<FhirServer> => {
       const text = Buffer.concat(chunks).toString("utf8")
       const body = text === "" ? undefined : JSON.parse(text) as unknown
       received.push(body)
+      authorizations.push(req.headers.authorization)
       const reply = (status: number, resource: Resource) => {
         res.writeHead(status, { "content-type": "application/fhir+json" })
         res.end(JSON.stringify(resource))
+      }
+      if (options.authorize !== undefined && !options.authorize(req.headers.authorization)) {
+        return reply(401, { resourceType: "OperationOutcome", issue: [{ severity: "error", code: "login", diagnostics: "Unauthorized" }] })
       }
       if (failing !== undefined && failing.left > 0) {
         failing.left -= 1
@@ -79,6 +91,7 @@ export const start = async (): Promise<FhirServer> => {
     baseUrl: `https://127.0.0.1:${port}/fhir/R4`,
     repo,
     received,
+    authorizations,
     failNext: (status, n = 1) => void (failing = { status, left: n }),
     close: () => new Promise((resolve) => server.close(() => resolve()))
   }
